@@ -1,0 +1,88 @@
+# hnbatch — plain Makefile.  make, make check, make install, make bench.
+# Sanitizer builds: make check SANITIZE=address,undefined | SANITIZE=thread
+# (each sanitizer builds into its own directory, so builds never mix).
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+VERSION := 0.1.0
+
+CC      ?= cc
+PKGS     = libcurl json-c
+TESTPKGS = check libmicrohttpd
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -Iinclude \
+           -DHNBATCH_VERSION='"$(VERSION)"' \
+           $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread -lm
+
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=$(SANITIZE)
+BUILD   ?= build/$(subst $(comma),-,$(SANITIZE))
+else
+BUILD   ?= build/plain
+endif
+comma := ,
+
+SRC      = $(wildcard src/*.c)
+OBJ      = $(patsubst src/%.c,$(BUILD)/src/%.o,$(SRC))
+LIBOBJ   = $(filter-out $(BUILD)/src/main.o,$(OBJ))
+TESTSRC  = $(wildcard tests/check_*.c)
+TESTBIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TESTSRC))
+TESTLIB  = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(filter-out $(TESTSRC),$(wildcard tests/*.c)))
+TESTCFLAGS = $(shell pkg-config --cflags $(TESTPKGS))
+TESTLIBS   = $(shell pkg-config --libs $(TESTPKGS))
+
+all: hnbatch
+
+hnbatch: $(BUILD)/hnbatch
+	@if [ "$(BUILD)" = build/plain ]; then cp $< $@; fi
+
+$(BUILD)/hnbatch: $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TESTCFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TESTLIB) $(LIBOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+
+# Tests run the binary of the same build (HNBATCH_BIN) with fixtures from
+# tests/fixtures; each test program is one module's suite.
+check: $(BUILD)/hnbatch $(TESTBIN)
+	@set -e; fail=0; for t in $(TESTBIN); do \
+	  echo "== $$t"; \
+	  HNBATCH_BIN=$(CURDIR)/$(BUILD)/hnbatch HNBATCH_FIXTURES=$(CURDIR)/tests/fixtures \
+	    $$t || fail=1; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi
+
+bench: hnbatch
+	scripts/bench
+
+demo: hnbatch
+	scripts/demo
+
+install: hnbatch
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
+	install -m 755 hnbatch $(DESTDIR)$(BINDIR)/hnbatch
+	install -m 644 hnbatch.1 $(DESTDIR)$(MANDIR)/man1/hnbatch.1
+	install -m 644 scripts/hnbatch.bash-completion $(DESTDIR)$(COMPDIR)/hnbatch
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hnbatch $(DESTDIR)$(MANDIR)/man1/hnbatch.1 \
+	      $(DESTDIR)$(COMPDIR)/hnbatch
+
+clean:
+	rm -rf build hnbatch
+
+.PHONY: all hnbatch check bench demo install uninstall clean
+-include $(OBJ:.o=.d) $(TESTBIN:=.d) $(TESTLIB:.o=.d)
