@@ -59,4 +59,7 @@ int item_parse_idlist(struct item_parser *p, const char *body, size_t len,
 
 const char *item_status_str(enum item_status s); /* "not JSON", ... */
 
+/* The json-c version in use, e.g. "0.16". */
+const char *item_jsonc_version(void);
+
 #endif

@@ -1,0 +1,59 @@
+/* cli.h — the command line: options into a struct config.
+ * Main thread only, before any other thread starts. */
+#ifndef HNBATCH_CLI_H
+#define HNBATCH_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "output.h"
+
+/* Where roots come from, kept in command-line order. */
+enum source_kind { SRC_FILE, SRC_ID, SRC_LIST };
+
+struct source {
+	enum source_kind kind;
+	const char *arg;      /* file name ("-" = stdin), or list name */
+	uint64_t id;          /* SRC_ID */
+	size_t n;             /* SRC_LIST: how many ids */
+};
+
+struct config {
+	struct source *src;
+	size_t nsrc;
+
+	const char *api;
+	size_t threads, concurrency;
+	double timeout_s, connect_timeout_s;
+	unsigned retries;
+	size_t max_body;
+	uint64_t max_fetches;
+	double deadline_s;         /* 0: none */
+	int fail_fast;
+	const char *cacert;
+
+	enum out_format format;
+	const char *output;        /* NULL: stdout */
+	int verbosity;             /* 0 quiet, 1 normal, 2 verbose */
+	int progress;              /* -1 auto, 0 off, 1 on */
+
+	int64_t threshold;         /* -1: no alerts */
+	const char *alert_cmd, *webhook, *alert_spool, *state;
+	size_t alert_parallel;
+	unsigned alert_retries;
+	double alert_timeout_s;
+
+	double period_s;           /* 0: run once */
+};
+
+#define CLI_DEFAULT_API "https://hacker-news.firebaseio.com/v0"
+#define CLI_DEFAULT_THREADS 4
+#define CLI_DEFAULT_CONCURRENCY 512
+
+/* Parse argv. Returns 0 to run, 1 when --help or --version was printed
+ * (exit 0), -1 on a usage error (message already printed; exit 2).
+ * cfg->src is malloc'd: cli_free() releases it. */
+int cli_parse(int argc, char **argv, struct config *cfg);
+void cli_free(struct config *cfg);
+void cli_usage(FILE *f);
+
+#endif

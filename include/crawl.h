@@ -1,0 +1,73 @@
+/* crawl.h — the crawl: a fixed pool of worker threads that fetch every item
+ * of every root's comment tree and count it.
+ *
+ * Threads: crawl_run() is called by one thread (main), which starts the
+ * workers, waits for the end (all roots done, a budget hit, or a cancel) and
+ * joins them all before it returns. crawl_cancel() and crawl_progress() may
+ * be called from any thread while crawl_run() runs. The on_root callback runs
+ * on a worker thread, the moment a root completes: it must not block. */
+#ifndef HNBATCH_CRAWL_H
+#define HNBATCH_CRAWL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fetch.h"
+#include "result.h"
+
+/* Why an item could not be had. */
+enum fail_reason {
+	FAIL_TIMEOUT = 0, FAIL_CONNECT, FAIL_NETWORK, FAIL_TOO_BIG, FAIL_HTTP,
+	FAIL_JSON, FAIL_TYPE, FAIL_ID, FAIL_NOMEM, FAIL_UNFETCHED,
+	FAIL_NREASONS
+};
+const char *crawl_reason_str(enum fail_reason r);
+
+enum crawl_stop {
+	CRAWL_RUNNING = 0, CRAWL_DONE, CRAWL_DEADLINE, CRAWL_MAX_FETCHES,
+	CRAWL_FAIL_FAST, CRAWL_SIGINT, CRAWL_SIGTERM, CRAWL_ERROR,
+};
+
+struct crawl_opts {
+	const char *api;            /* base URL, no trailing slash */
+	size_t threads;             /* workers (>= 1) */
+	size_t concurrency;         /* requests in flight, all workers */
+	struct fetch_opts fetch;
+	unsigned retries;           /* extra attempts for transient failures */
+	long retry_base_ms;         /* first backoff (default 200) */
+	long retry_cap_ms;          /* longest backoff / Retry-After honoured */
+	uint64_t max_fetches;       /* 0: no cap */
+	double deadline_ms;         /* monotonic log_now_ms() time; 0: none */
+	int fail_fast;
+	void (*on_root)(const struct root_result *r, void *arg);
+	void *on_root_arg;
+};
+
+struct crawl_stats {
+	uint64_t roots, roots_done, items, fetches, failed, inflight;
+	uint64_t by_reason[FAIL_NREASONS];
+	double ms;
+};
+
+struct crawl;
+
+/* A crawl of n distinct roots. NULL on out of memory. */
+struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
+			size_t n);
+void crawl_free(struct crawl *c);
+
+/* Run to the end. Returns why it ended (CRAWL_DONE when every root
+ * completed); CRAWL_ERROR when threads could not be started. */
+enum crawl_stop crawl_run(struct crawl *c);
+
+/* From any thread (a signal thread, the alert thread): stop starting
+ * requests, abandon the ones in flight, and make crawl_run() return. The
+ * first reason given wins. */
+void crawl_cancel(struct crawl *c, enum crawl_stop why);
+
+/* After crawl_run: the results in root order (owned by the crawl). */
+struct root_result *crawl_results(struct crawl *c, size_t *n);
+
+/* Counters, during or after the run. */
+void crawl_stats(struct crawl *c, struct crawl_stats *s);
+
+#endif

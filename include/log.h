@@ -1,0 +1,27 @@
+/* log.h — messages for the user on stderr, each line "[HH:MM:SS] hnbatch: ...".
+ * Safe from any thread: a whole line is written with one locked stdio call,
+ * so lines from different threads never interleave. */
+#ifndef HNBATCH_LOG_H
+#define HNBATCH_LOG_H
+
+enum log_level { LOG_QUIET = 0, LOG_ERROR = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+/* Set once by main before threads start. Default LOG_INFO. */
+void log_set_level(enum log_level l);
+enum log_level log_get_level(void);
+
+/* Hook called (under the log lock) before and after a line is written, so a
+ * progress line can be cleared and redrawn around it. NULL for none. */
+void log_set_hooks(void (*before)(void), void (*after)(void));
+
+void log_msg(enum log_level l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Monotonic milliseconds since an arbitrary start. */
+double log_now_ms(void);
+
+#endif

@@ -1,0 +1,419 @@
+/* fetch.c — HTTP transfers on one libcurl multi handle per thread.
+ *
+ * The only file that includes curl. Design (after curl's 10-at-a-time and
+ * http2-download examples): a fetcher owns a multi handle and `window` easy
+ * handles ("slots") that are reused from transfer to transfer, so connection
+ * reuse, keep-alive and HTTP/2 multiplexing (CURLOPT_PIPEWAIT) all happen
+ * inside that multi handle. CURLOPT_PRIVATE leads from an easy handle back to
+ * its slot.
+ *
+ * Threads: a fetcher is used by the thread that created it, except
+ * fetcher_wakeup() (curl_multi_wakeup is thread-safe). Connections are never
+ * shared between threads; one CURLSH shares only the DNS cache and TLS
+ * sessions, guarded by `share_mu` through curl's lock callbacks.
+ *
+ * Bodies: each slot collects its body in a buffer that grows as needed and
+ * refuses anything over max_body, both from Content-Length
+ * (CURLOPT_MAXFILESIZE) and while receiving, so a 50 MiB body is never held.
+ */
+#include "fetch.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct slot {
+	CURL *easy;
+	void *user;
+	char *buf;
+	size_t len, cap;
+	size_t max;
+	int too_big;
+	char *url;
+	char err[CURL_ERROR_SIZE];
+};
+
+struct fetcher {
+	CURLM *multi;
+	struct fetch_opts opts;
+	struct slot *slots;
+	size_t window;
+	size_t *free;        /* stack of free slot indices */
+	size_t nfree;
+	struct slot *lent;   /* slot whose body the caller may still read */
+	struct curl_slist *json_hdr;
+};
+
+static CURLSH *share;
+static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+static char ua_default[64];
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
+{
+	(void)h; (void)a; (void)u;
+	pthread_mutex_lock(&share_mu[d]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *u)
+{
+	(void)h; (void)u;
+	pthread_mutex_unlock(&share_mu[d]);
+}
+
+int fetch_global_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		return -1;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_mu[i], NULL);
+	snprintf(ua_default, sizeof ua_default, "hnbatch/%s", HNBATCH_VERSION);
+	share = curl_share_init();
+	if (share) {
+		curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+		curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+		curl_share_setopt(share, CURLSHOPT_SHARE,
+				  CURL_LOCK_DATA_SSL_SESSION);
+	}
+	return 0;
+}
+
+void fetch_global_cleanup(void)
+{
+	if (share)
+		curl_share_cleanup(share);
+	share = NULL;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&share_mu[i]);
+	curl_global_cleanup();
+}
+
+const char *fetch_curl_version(void)
+{
+	return curl_version();
+}
+
+const char *fetch_strerror(enum fetch_err e)
+{
+	switch (e) {
+	case FETCH_OK: return "ok";
+	case FETCH_TIMEOUT: return "timeout";
+	case FETCH_CONNECT: return "connect error";
+	case FETCH_NETWORK: return "network error";
+	case FETCH_TOO_BIG: return "body too large";
+	case FETCH_NOMEM: return "out of memory";
+	}
+	return "?";
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct slot *s = arg;
+	size_t n = size * nmemb;
+	if (s->len + n > s->max) {
+		s->too_big = 1;
+		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 2048;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		char *b = realloc(s->buf, cap);
+		if (!b)
+			return 0;
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	return n;
+}
+
+static int setup_easy(struct fetcher *f, struct slot *s)
+{
+	const struct fetch_opts *o = &f->opts;
+	CURL *e = curl_easy_init();
+	if (!e)
+		return -1;
+	s->easy = e;
+	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT,
+			 o->user_agent ? o->user_agent : ua_default);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 16384L);
+	if (o->timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	if (o->connect_timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+				 o->connect_timeout_ms);
+	if (o->max_body > 0)
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+				 (curl_off_t)o->max_body);
+	if (o->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+	if (o->verbose)
+		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+	if (share)
+		curl_easy_setopt(e, CURLOPT_SHARE, share);
+	s->max = o->max_body > 0 ? o->max_body : SIZE_MAX - 1;
+	return 0;
+}
+
+struct fetcher *fetcher_new(const struct fetch_opts *o, size_t window)
+{
+	if (window == 0)
+		window = 1;
+	struct fetcher *f = calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	f->opts = *o;
+	f->window = window;
+	f->slots = calloc(window, sizeof *f->slots);
+	f->free = calloc(window, sizeof *f->free);
+	f->multi = curl_multi_init();
+	f->json_hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!f->slots || !f->free || !f->multi || !f->json_hdr)
+		goto fail;
+	for (size_t i = 0; i < window; i++)
+		f->free[f->nfree++] = window - 1 - i;
+	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)window);
+	return f;
+fail:
+	fetcher_free(f);
+	return NULL;
+}
+
+void fetcher_free(struct fetcher *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; f->slots && i < f->window; i++) {
+		struct slot *s = &f->slots[i];
+		if (s->easy) {
+			if (f->multi)
+				curl_multi_remove_handle(f->multi, s->easy);
+			curl_easy_cleanup(s->easy);
+		}
+		free(s->buf);
+		free(s->url);
+	}
+	if (f->multi)
+		curl_multi_cleanup(f->multi);
+	curl_slist_free_all(f->json_hdr);
+	free(f->slots);
+	free(f->free);
+	free(f);
+}
+
+/* Give back the slot whose body was handed out by the last fetcher_next. */
+static void release_lent(struct fetcher *f)
+{
+	struct slot *s = f->lent;
+	if (!s)
+		return;
+	f->lent = NULL;
+	if (s->cap > 65536) { /* do not keep a big buffer around */
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+	s->len = 0;
+	f->free[f->nfree++] = (size_t)(s - f->slots);
+}
+
+static int start(struct fetcher *f, const char *url, const char *post,
+		 void *user)
+{
+	release_lent(f);
+	if (f->nfree == 0)
+		return -1;
+	struct slot *s = &f->slots[f->free[f->nfree - 1]];
+	if (!s->easy && setup_easy(f, s) != 0)
+		return -1;
+	char *u = strdup(url);
+	if (!u)
+		return -1;
+	free(s->url);
+	s->url = u;
+	s->user = user;
+	s->len = 0;
+	s->too_big = 0;
+	s->err[0] = '\0';
+	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
+	if (post) {
+		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, f->json_hdr);
+		curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS, post);
+	} else {
+		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
+	}
+	if (curl_multi_add_handle(f->multi, s->easy) != CURLM_OK)
+		return -1;
+	f->nfree--;
+	return 0;
+}
+
+int fetcher_get(struct fetcher *f, const char *url, void *user)
+{
+	return start(f, url, NULL, user);
+}
+
+int fetcher_post_json(struct fetcher *f, const char *url, const char *body,
+		      void *user)
+{
+	return start(f, url, body, user);
+}
+
+size_t fetcher_inflight(const struct fetcher *f)
+{
+	return f->window - f->nfree - (f->lent ? 1 : 0);
+}
+
+int fetcher_wait(struct fetcher *f, int timeout_ms, const int *fds,
+		 const short *events, short *revents, size_t nfds)
+{
+	struct curl_waitfd extra[8];
+	if (nfds > 8)
+		nfds = 8;
+	for (size_t i = 0; i < nfds; i++) {
+		extra[i].fd = fds[i];
+		extra[i].events = events[i];
+		extra[i].revents = 0;
+	}
+	release_lent(f);
+	int running;
+	if (curl_multi_poll(f->multi, extra, (unsigned)nfds, timeout_ms,
+			    NULL) != CURLM_OK)
+		return -1;
+	for (size_t i = 0; revents && i < nfds; i++)
+		revents[i] = extra[i].revents;
+	if (curl_multi_perform(f->multi, &running) != CURLM_OK)
+		return -1;
+	return 0;
+}
+
+static enum fetch_err classify(CURLcode rc, const struct slot *s)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return FETCH_OK;
+	case CURLE_OPERATION_TIMEDOUT:
+		return FETCH_TIMEOUT;
+	case CURLE_FILESIZE_EXCEEDED:
+		return FETCH_TOO_BIG;
+	case CURLE_WRITE_ERROR:
+		return s->too_big ? FETCH_TOO_BIG : FETCH_NOMEM;
+	case CURLE_OUT_OF_MEMORY:
+		return FETCH_NOMEM;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return FETCH_CONNECT;
+	default:
+		return FETCH_NETWORK;
+	}
+}
+
+static long retry_after(CURL *e)
+{
+	struct curl_header *h;
+	if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) !=
+	    CURLHE_OK)
+		return -1;
+	char *end;
+	long v = strtol(h->value, &end, 10);
+	if (end == h->value || v < 0)
+		return -1; /* an HTTP date: treated as absent */
+	return v;
+}
+
+int fetcher_next(struct fetcher *f, struct fetch_done *d)
+{
+	release_lent(f);
+	int left;
+	CURLMsg *m;
+	while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		CURL *e = m->easy_handle;
+		CURLcode rc = m->data.result;
+		struct slot *s;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&s);
+		memset(d, 0, sizeof *d);
+		d->user = s->user;
+		d->err = classify(rc, s);
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &d->status);
+		double secs = 0;
+		curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &secs);
+		d->ms = secs * 1e3;
+		d->retry_after_s = d->status == 429 || d->status == 503
+					   ? retry_after(e) : -1;
+		if (!s->buf) {
+			s->buf = malloc(1);
+			s->cap = s->buf ? 1 : 0;
+		}
+		if (s->buf)
+			s->buf[s->len] = '\0';
+		d->body = s->buf ? s->buf : "";
+		d->len = s->buf ? s->len : 0;
+		d->errmsg = rc == CURLE_OK ? ""
+			  : s->err[0] ? s->err : curl_easy_strerror(rc);
+		curl_multi_remove_handle(f->multi, e);
+		f->lent = s;
+		return 1;
+	}
+	return 0;
+}
+
+void fetcher_wakeup(struct fetcher *f)
+{
+	curl_multi_wakeup(f->multi);
+}
+
+enum fetch_err fetch_get_blocking(const struct fetch_opts *o, const char *url,
+				  long *status, char **body, size_t *len,
+				  char *errbuf, size_t errlen)
+{
+	enum fetch_err err = FETCH_NOMEM;
+	struct fetcher *f = fetcher_new(o, 1);
+	if (!f || fetcher_get(f, url, NULL) != 0) {
+		snprintf(errbuf, errlen, "cannot start a request");
+		goto out;
+	}
+	struct fetch_done d;
+	while (!fetcher_next(f, &d))
+		if (fetcher_wait(f, 1000, NULL, NULL, NULL, 0) != 0)
+			goto out;
+	err = d.err;
+	*status = d.status;
+	snprintf(errbuf, errlen, "%s", d.errmsg);
+	if (err == FETCH_OK) {
+		*body = malloc(d.len + 1);
+		if (!*body) {
+			err = FETCH_NOMEM;
+			goto out;
+		}
+		memcpy(*body, d.body, d.len + 1);
+		*len = d.len;
+	}
+out:
+	fetcher_free(f);
+	return err;
+}

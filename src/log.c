@@ -1,0 +1,56 @@
+/* log.c — timestamped lines on stderr.
+ * Threads: any. `lock` serialises whole lines and the progress hooks; the
+ * level is written by main before threads start and only read afterwards. */
+#include "log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+static enum log_level level = LOG_INFO;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*hook_before)(void);
+static void (*hook_after)(void);
+
+void log_set_level(enum log_level l) { level = l; }
+enum log_level log_get_level(void) { return level; }
+
+void log_set_hooks(void (*before)(void), void (*after)(void))
+{
+	pthread_mutex_lock(&lock);
+	hook_before = before;
+	hook_after = after;
+	pthread_mutex_unlock(&lock);
+}
+
+void log_msg(enum log_level l, const char *fmt, ...)
+{
+	if (l > level)
+		return;
+	char line[1024];
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	int n = snprintf(line, sizeof line, "[%02d:%02d:%02d] hnbatch: ",
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+
+	pthread_mutex_lock(&lock);
+	if (hook_before)
+		hook_before();
+	fprintf(stderr, "%s\n", line);
+	if (hook_after)
+		hook_after();
+	pthread_mutex_unlock(&lock);
+}
+
+double log_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}

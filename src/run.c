@@ -1,0 +1,417 @@
+/* run.c — one run: read inputs, resolve roots, crawl once or periodically,
+ * write results, print the summary and choose the exit status.
+ *
+ * Threads: run_main() runs on the main thread. The signal thread calls
+ * on_signal(), which cancels the current crawl; `mu` guards `cur` and
+ * `signo`, and main clears `cur` under `mu` before freeing the crawl, so a
+ * signal never touches a freed crawl. `cv` wakes main from the sleep between
+ * periodic iterations. */
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crawl.h"
+#include "fetch.h"
+#include "ids.h"
+#include "item.h"
+#include "log.h"
+#include "output.h"
+#include "sig.h"
+
+struct run {
+	const struct config *cfg;
+	struct idlist *files;     /* per source; used for SRC_FILE */
+	struct item_parser *parser;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct crawl *cur;        /* guarded by mu */
+	int signo;                /* guarded by mu: first signal, 0 = none */
+};
+
+static void on_signal(int signo, int count, void *arg)
+{
+	struct run *r = arg;
+	if (count > 1) {
+		static const char msg[] = "hnbatch: second signal: exiting now\n";
+		ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+		(void)ignored;
+		_exit(128 + signo);
+	}
+	log_error("%s: stopping; results so far are written (again to exit at once)",
+		  signo == SIGINT ? "SIGINT" : "SIGTERM");
+	pthread_mutex_lock(&r->mu);
+	r->signo = signo;
+	if (r->cur)
+		crawl_cancel(r->cur, signo == SIGINT ? CRAWL_SIGINT
+						     : CRAWL_SIGTERM);
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int signalled(struct run *r)
+{
+	pthread_mutex_lock(&r->mu);
+	int s = r->signo;
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+/* Read every FILE source before anything is fetched. Returns 0 or -1. */
+static int read_files(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	for (size_t i = 0; i < cfg->nsrc; i++) {
+		const struct source *s = &cfg->src[i];
+		idlist_init(&r->files[i]);
+		if (s->kind != SRC_FILE)
+			continue;
+		int is_stdin = strcmp(s->arg, "-") == 0;
+		FILE *f = is_stdin ? stdin : fopen(s->arg, "r");
+		if (!f) {
+			fprintf(stderr, "hnbatch: %s: %s\n", s->arg, strerror(errno));
+			return -1;
+		}
+		char err[512];
+		int rc = ids_read_file(f, is_stdin ? "(stdin)" : s->arg,
+				       &r->files[i], err, sizeof err);
+		if (!is_stdin)
+			fclose(f);
+		if (rc != 0) {
+			fprintf(stderr, "hnbatch: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct fetch_opts fetch_opts_of(const struct config *cfg)
+{
+	return (struct fetch_opts){
+		.timeout_ms = (long)(cfg->timeout_s * 1000),
+		.connect_timeout_ms = (long)(cfg->connect_timeout_s * 1000),
+		.max_body = cfg->max_body,
+		.cacert = cfg->cacert,
+	};
+}
+
+/* Fetch one story list; its ids are added to roots. Returns 0 or -1. */
+static int fetch_list(struct run *r, const struct source *s,
+		      struct idlist *roots)
+{
+	const struct config *cfg = r->cfg;
+	char url[512], err[256] = "";
+	snprintf(url, sizeof url, "%s/%s.json", cfg->api, s->arg);
+	struct fetch_opts fo = fetch_opts_of(cfg);
+	enum fetch_err fe = FETCH_NETWORK;
+	long status = 0;
+	char *body = NULL;
+	size_t len = 0;
+	for (unsigned attempt = 0; attempt <= cfg->retries; attempt++) {
+		free(body);
+		body = NULL;
+		fe = fetch_get_blocking(&fo, url, &status, &body, &len, err,
+					sizeof err);
+		if (fe == FETCH_OK && status == 200)
+			break;
+		if (fe == FETCH_TOO_BIG || (fe == FETCH_OK && status < 500 &&
+					    status != 429 && status != 401))
+			break;
+		if (signalled(r))
+			break;
+		if (attempt < cfg->retries)
+			usleep((useconds_t)(200000u << attempt));
+	}
+	int rc = -1;
+	if (fe != FETCH_OK) {
+		log_error("cannot fetch %s: %s: %s", url, fetch_strerror(fe), err);
+	} else if (status != 200) {
+		log_error("cannot fetch %s: HTTP %ld", url, status);
+	} else {
+		uint64_t *ids = NULL;
+		size_t n = 0;
+		char why[128] = "";
+		if (item_parse_idlist(r->parser, body, len, s->n, &ids, &n, why,
+				      sizeof why) != 0) {
+			log_error("bad list from %s: %s", url, why);
+		} else {
+			rc = 0;
+			for (size_t i = 0; i < n; i++)
+				if (idlist_add(roots, ids[i]) < 0)
+					rc = -1;
+			free(ids);
+		}
+	}
+	free(body);
+	return rc;
+}
+
+/* The roots of one iteration, in input order. Returns 0, or -1 when a list
+ * could not be had (the roots from the other sources are still there). */
+static int resolve(struct run *r, struct idlist *roots)
+{
+	const struct config *cfg = r->cfg;
+	int rc = 0;
+	for (size_t i = 0; i < cfg->nsrc; i++) {
+		const struct source *s = &cfg->src[i];
+		switch (s->kind) {
+		case SRC_FILE:
+			for (size_t k = 0; k < r->files[i].n; k++)
+				if (idlist_add(roots, r->files[i].v[k]) < 0)
+					rc = -1;
+			break;
+		case SRC_ID:
+			if (idlist_add(roots, s->id) < 0)
+				rc = -1;
+			break;
+		case SRC_LIST:
+			if (fetch_list(r, s, roots) != 0)
+				rc = -1;
+			break;
+		}
+	}
+	return rc;
+}
+
+/* Output goes to stdout, or to a temporary file renamed over -o FILE once
+ * complete, so a reader never sees half a file. */
+static int write_results(struct run *r, struct root_result *res, size_t n,
+			 long iteration)
+{
+	const struct config *cfg = r->cfg;
+	struct output_opts oo = {
+		.format = cfg->format,
+		.with_previous = cfg->state != NULL,
+		.iteration = iteration,
+		.header = 1,
+	};
+	if (!cfg->output) {
+		struct winsize ws;
+		if (cfg->format == OUT_TABLE && isatty(STDOUT_FILENO) &&
+		    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+			oo.width = ws.ws_col;
+		if (output_write(stdout, res, n, &oo) != 0 || fflush(stdout)) {
+			log_error("writing results to standard output: %s",
+				  strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	size_t len = strlen(cfg->output);
+	char *tmp = malloc(len + 16);
+	if (!tmp)
+		return -1;
+	snprintf(tmp, len + 16, "%s.tmpXXXXXX", cfg->output);
+	int fd = mkstemp(tmp);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int rc = -1;
+	if (!f) {
+		log_error("%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	if (output_write(f, res, n, &oo) != 0 || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		log_error("%s: %s", cfg->output, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		goto out;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fileno(f), 0666 & ~mask);
+	if (fclose(f) != 0 || rename(tmp, cfg->output) != 0) {
+		log_error("%s: %s", cfg->output, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+static void summary(struct crawl *c, long iteration)
+{
+	struct crawl_stats st;
+	crawl_stats(c, &st);
+	double s = st.ms / 1000.0;
+	char it[32] = "";
+	if (iteration >= 0)
+		snprintf(it, sizeof it, "iteration %ld: ", iteration);
+	char fails[512] = "";
+	if (st.failed) {
+		size_t o = (size_t)snprintf(fails, sizeof fails, ", %llu failed (",
+					    (unsigned long long)st.failed);
+		const char *sep = "";
+		for (int i = 0; i < FAIL_NREASONS && o < sizeof fails; i++) {
+			if (!st.by_reason[i])
+				continue;
+			o += (size_t)snprintf(fails + o, sizeof fails - o,
+					      "%s%s: %llu", sep,
+					      crawl_reason_str((enum fail_reason)i),
+					      (unsigned long long)st.by_reason[i]);
+			sep = ", ";
+		}
+		if (o < sizeof fails)
+			snprintf(fails + o, sizeof fails - o, ")");
+	}
+	log_info("%s%llu roots, %llu items, %llu fetches, %.2fs, %.0f items/s%s",
+		 it, (unsigned long long)st.roots, (unsigned long long)st.items,
+		 (unsigned long long)st.fetches, s,
+		 s > 0 ? (double)st.items / s : 0.0, fails);
+}
+
+/* One crawl over the roots of this iteration. Returns the exit status. */
+static int iteration(struct run *r, long iter)
+{
+	const struct config *cfg = r->cfg;
+	struct idlist roots;
+	idlist_init(&roots);
+	int status = 0;
+	if (resolve(r, &roots) != 0)
+		status = EXIT_PARTIAL;
+
+	struct crawl_opts co = {
+		.api = cfg->api,
+		.threads = cfg->threads,
+		.concurrency = cfg->concurrency,
+		.fetch = fetch_opts_of(cfg),
+		.retries = cfg->retries,
+		.max_fetches = cfg->max_fetches,
+		.deadline_ms = cfg->deadline_s > 0
+				       ? log_now_ms() + cfg->deadline_s * 1000 : 0,
+		.fail_fast = cfg->fail_fast,
+	};
+	struct crawl *c = crawl_new(&co, roots.v, roots.n);
+	if (!c) {
+		log_error("out of memory");
+		idlist_free(&roots);
+		return EXIT_PARTIAL;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->cur = c;
+	if (r->signo)
+		crawl_cancel(c, r->signo == SIGINT ? CRAWL_SIGINT : CRAWL_SIGTERM);
+	pthread_mutex_unlock(&r->mu);
+
+	enum crawl_stop why = crawl_run(c);
+
+	pthread_mutex_lock(&r->mu);
+	r->cur = NULL;
+	pthread_mutex_unlock(&r->mu);
+
+	size_t n;
+	struct root_result *res = crawl_results(c, &n);
+	if (write_results(r, res, n, cfg->period_s > 0 ? iter : -1) != 0)
+		status = EXIT_PARTIAL;
+	summary(c, cfg->period_s > 0 ? iter : -1);
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status != ROOT_COMPLETE)
+			status = EXIT_PARTIAL;
+	if (why == CRAWL_ERROR)
+		status = EXIT_PARTIAL;
+	crawl_free(c);
+	idlist_free(&roots);
+	return status;
+}
+
+/* Sleep until monotonic time `until_ms` or a signal. */
+static void sleep_until(struct run *r, double until_ms)
+{
+	pthread_mutex_lock(&r->mu);
+	while (!r->signo) {
+		double left = until_ms - log_now_ms();
+		if (left <= 0)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		double ns = (double)ts.tv_nsec + left * 1e6;
+		ts.tv_sec += (time_t)(ns / 1e9);
+		ts.tv_nsec = (long)fmod(ns, 1e9);
+		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int periodic(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	double period = cfg->period_s * 1000.0;
+	double t0 = log_now_ms();
+	int status = 0;
+	long slot = 0;
+	for (long iter = 0; !signalled(r); iter++) {
+		double start = log_now_ms();
+		log_info("iteration %ld: starts (slot %ld, %+.0f ms from its time)",
+			 iter, slot, start - (t0 + (double)slot * period));
+		int st = iteration(r, iter);
+		if (st > status)
+			status = st;
+		if (signalled(r))
+			break;
+		double now = log_now_ms();
+		long next = (long)floor((now - t0) / period) + 1;
+		if (next > slot + 1)
+			log_info("iteration %ld took %.0f ms, over the period: "
+				 "skipped slot%s %ld%s%ld", iter, now - start,
+				 next - slot - 2 ? "s" : "", slot + 1,
+				 next - slot - 2 ? "-" : "",
+				 next - slot - 2 ? next - 1 : -1L);
+		slot = next;
+		sleep_until(r, t0 + (double)slot * period);
+	}
+	return status;
+}
+
+int run_main(const struct config *cfg)
+{
+	struct run r = { .cfg = cfg };
+	int status = EXIT_USAGE;
+	log_set_level(cfg->verbosity == 0 ? LOG_ERROR
+		      : cfg->verbosity == 1 ? LOG_INFO : LOG_DEBUG);
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	r.files = calloc(cfg->nsrc ? cfg->nsrc : 1, sizeof *r.files);
+	if (!r.files || read_files(&r) != 0)
+		goto out_files;
+
+	status = EXIT_PARTIAL;
+	r.parser = item_parser_new();
+	if (!r.parser || fetch_global_init() != 0) {
+		log_error("cannot initialise libcurl or json-c");
+		goto out_files;
+	}
+	if (sig_start(on_signal, &r) != 0) {
+		log_error("cannot start the signal thread");
+		goto out_curl;
+	}
+	status = cfg->period_s > 0 ? periodic(&r) : iteration(&r, -1);
+	sig_stop();
+	if (r.signo)
+		status = 128 + r.signo;
+out_curl:
+	fetch_global_cleanup();
+out_files:
+	item_parser_free(r.parser);
+	for (size_t i = 0; r.files && i < cfg->nsrc; i++)
+		idlist_free(&r.files[i]);
+	free(r.files);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	return status;
+}

@@ -1,0 +1,127 @@
+/* workq.c — LIFO work queue (see workq.h).
+ * Locking: every field is guarded by q->mu; the condition variable cv is
+ * signalled on push (when someone waits) and broadcast on close. */
+#include "workq.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void must(int rc)
+{
+	if (rc != 0)
+		abort(); /* a mutex or condvar failing is a broken invariant */
+}
+
+int workq_init(struct workq *q)
+{
+	memset(q, 0, sizeof *q);
+	pthread_condattr_t ca;
+	if (pthread_condattr_init(&ca) != 0)
+		return -1;
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0)
+		return -1;
+	if (pthread_mutex_init(&q->mu, NULL) != 0) {
+		pthread_cond_destroy(&q->cv);
+		return -1;
+	}
+	return 0;
+}
+
+void workq_destroy(struct workq *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q->v);
+	q->v = NULL;
+}
+
+int workq_push(struct workq *q, const struct work *w, size_t n)
+{
+	if (n == 0)
+		return 0;
+	must(pthread_mutex_lock(&q->mu));
+	if (q->n + n > q->cap) {
+		size_t cap = q->cap ? q->cap : 256;
+		while (cap < q->n + n)
+			cap *= 2;
+		struct work *v = realloc(q->v, cap * sizeof *v);
+		if (!v) {
+			must(pthread_mutex_unlock(&q->mu));
+			return -1;
+		}
+		q->v = v;
+		q->cap = cap;
+	}
+	memcpy(q->v + q->n, w, n * sizeof *w);
+	q->n += n;
+	if (q->waiting) {
+		if (n > 1)
+			must(pthread_cond_broadcast(&q->cv));
+		else
+			must(pthread_cond_signal(&q->cv));
+	}
+	must(pthread_mutex_unlock(&q->mu));
+	return 0;
+}
+
+size_t workq_pop(struct workq *q, struct work *out, size_t max,
+		 int timeout_ms)
+{
+	struct timespec until;
+	if (timeout_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	must(pthread_mutex_lock(&q->mu));
+	while (q->n == 0 && !q->closed && timeout_ms != 0) {
+		q->waiting++;
+		int rc = timeout_ms < 0 ? pthread_cond_wait(&q->cv, &q->mu)
+					: pthread_cond_timedwait(&q->cv, &q->mu,
+								 &until);
+		q->waiting--;
+		if (rc == ETIMEDOUT)
+			break;
+		must(rc);
+	}
+	/* q->mu is held here */
+	size_t k = q->n < max ? q->n : max;
+	for (size_t i = 0; i < k; i++)
+		out[i] = q->v[q->n - 1 - i];
+	q->n -= k;
+	if (q->cap > 4096 && q->n < q->cap / 8) {
+		size_t cap = q->cap / 2;
+		struct work *v = realloc(q->v, cap * sizeof *v);
+		if (v) {
+			q->v = v;
+			q->cap = cap;
+		}
+	}
+	must(pthread_mutex_unlock(&q->mu));
+	return k;
+}
+
+void workq_close(struct workq *q)
+{
+	must(pthread_mutex_lock(&q->mu));
+	q->closed = 1;
+	must(pthread_cond_broadcast(&q->cv));
+	must(pthread_mutex_unlock(&q->mu));
+}
+
+size_t workq_len(struct workq *q)
+{
+	must(pthread_mutex_lock(&q->mu));
+	size_t n = q->n;
+	must(pthread_mutex_unlock(&q->mu));
+	return n;
+}
