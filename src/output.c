@@ -1,0 +1,211 @@
+/* output.c — writing root results as JSON lines, CSV or an aligned table.
+ *
+ * Threads: called from the main thread only; no globals, no state kept
+ * between calls.  Everything goes through stdio on the caller's FILE* (one
+ * buffered stream, no per-character system calls); output_write flushes
+ * once at the end so a write error (closed pipe, full disk) is reported by
+ * the call that caused it.
+ *
+ * Titles are expected to be text_clean'd already (result.h); the writers
+ * still never emit a control character to a terminal or invalid JSON. */
+#include "output.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "text.h"
+
+/* The record fields, in the order the spec fixes for jsonl and csv. */
+static const char *const fields[] = {
+	"id", "title", "comments", "deleted", "dead", "missing", "failed",
+	"depth", "descendants", "fetches", "elapsed_ms", "status",
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+int output_parse_format(const char *s, enum out_format *f)
+{
+	if (!s)
+		return -1;
+	if (strcmp(s, "table") == 0)
+		*f = OUT_TABLE;
+	else if (strcmp(s, "jsonl") == 0)
+		*f = OUT_JSONL;
+	else if (strcmp(s, "csv") == 0)
+		*f = OUT_CSV;
+	else
+		return -1;
+	return 0;
+}
+
+static void write_jsonl(FILE *f, const struct root_result *r,
+			const struct output_opts *o)
+{
+	fprintf(f, "{\"id\":%" PRIu64 ",\"title\":", r->id);
+	text_json(f, r->title);         /* NULL -> null */
+	fprintf(f, ",\"comments\":%" PRIu64 ",\"deleted\":%" PRIu64
+		",\"dead\":%" PRIu64 ",\"missing\":%" PRIu64
+		",\"failed\":%" PRIu64 ",\"depth\":%" PRIu64 ",\"descendants\":",
+		r->comments, r->deleted, r->dead, r->missing, r->failed,
+		r->depth);
+	if (r->has_descendants)
+		fprintf(f, "%" PRId64, r->descendants);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"fetches\":%" PRIu64 ",\"elapsed_ms\":%" PRIu64
+		",\"status\":\"%s\"", r->fetches, r->elapsed_ms,
+		root_status_str(r->status));
+	if (o->with_previous) {
+		if (r->has_previous)
+			fprintf(f, ",\"previous\":%" PRId64, r->previous);
+		else
+			fputs(",\"previous\":null", f);
+	}
+	if (o->iteration >= 0)
+		fprintf(f, ",\"iteration\":%ld", o->iteration);
+	fputs("}\n", f);
+}
+
+/* CSV rows end with CRLF, as RFC 4180 asks. */
+static void write_csv_header(FILE *f, const struct output_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++)
+		fprintf(f, "%s%s", i ? "," : "", fields[i]);
+	if (o->with_previous)
+		fputs(",previous", f);
+	if (o->iteration >= 0)
+		fputs(",iteration", f);
+	fputs("\r\n", f);
+}
+
+static void write_csv(FILE *f, const struct root_result *r,
+		      const struct output_opts *o)
+{
+	fprintf(f, "%" PRIu64 ",", r->id);
+	text_csv(f, r->title);          /* NULL -> empty cell */
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		",%" PRIu64 ",%" PRIu64 ",", r->comments, r->deleted, r->dead,
+		r->missing, r->failed, r->depth);
+	if (r->has_descendants)
+		fprintf(f, "%" PRId64, r->descendants);
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%s", r->fetches, r->elapsed_ms,
+		root_status_str(r->status));
+	if (o->with_previous) {
+		putc(',', f);
+		if (r->has_previous)
+			fprintf(f, "%" PRId64, r->previous);
+	}
+	if (o->iteration >= 0)
+		fprintf(f, ",%ld", o->iteration);
+	fputs("\r\n", f);
+}
+
+/* Table columns before TITLE (which is last, unpadded). */
+enum tcol {
+	C_ID, C_COMMENTS, C_DELETED, C_DEAD, C_MISSING, C_FAILED, C_DEPTH,
+	C_FETCHES, C_MS, C_STATUS, C_PREVIOUS, C_NCOLS
+};
+
+static const char *const tnames[C_NCOLS] = {
+	"ID", "COMMENTS", "DELETED", "DEAD", "MISSING", "FAILED", "DEPTH",
+	"FETCHES", "MS", "STATUS", "PREVIOUS",
+};
+
+#define SEP "  "                /* between columns */
+#define MIN_TITLE 10            /* title columns kept however narrow */
+
+/* Format column c of r into buf (>= 24 bytes); returns buf. */
+static const char *tcell(const struct root_result *r, enum tcol c,
+			 char *buf, size_t size)
+{
+	uint64_t v = 0;
+
+	switch (c) {
+	case C_ID:       v = r->id; break;
+	case C_COMMENTS: v = r->comments; break;
+	case C_DELETED:  v = r->deleted; break;
+	case C_DEAD:     v = r->dead; break;
+	case C_MISSING:  v = r->missing; break;
+	case C_FAILED:   v = r->failed; break;
+	case C_DEPTH:    v = r->depth; break;
+	case C_FETCHES:  v = r->fetches; break;
+	case C_MS:       v = r->elapsed_ms; break;
+	case C_STATUS:
+		return root_status_str(r->status);
+	case C_PREVIOUS:
+		if (!r->has_previous)
+			return "-";
+		snprintf(buf, size, "%" PRId64, r->previous);
+		return buf;
+	case C_NCOLS:
+		break;
+	}
+	snprintf(buf, size, "%" PRIu64, v);
+	return buf;
+}
+
+static void write_table(FILE *f, const struct root_result *r, size_t n,
+			const struct output_opts *o)
+{
+	size_t w[C_NCOLS], used = 0, title_cols = 0, i;
+	int ncols = o->with_previous ? C_NCOLS : C_PREVIOUS;
+	int c;
+	char buf[32];
+
+	for (c = 0; c < ncols; c++) {
+		w[c] = strlen(tnames[c]);
+		for (i = 0; i < n; i++) {
+			size_t l = strlen(tcell(&r[i], (enum tcol)c, buf,
+						sizeof buf));
+			if (l > w[c])
+				w[c] = l;
+		}
+		used += w[c] + strlen(SEP);
+	}
+	if (o->width > 0) {
+		title_cols = o->width > used ? o->width - used : 0;
+		if (title_cols < MIN_TITLE)
+			title_cols = MIN_TITLE;
+	}
+	if (o->header) {
+		for (c = 0; c < ncols; c++)
+			fprintf(f, c == C_STATUS ? "%-*s" SEP : "%*s" SEP,
+				(int)w[c], tnames[c]);
+		fputs("TITLE\n", f);
+	}
+	for (i = 0; i < n; i++) {
+		for (c = 0; c < ncols; c++)
+			fprintf(f, c == C_STATUS ? "%-*s" SEP : "%*s" SEP,
+				(int)w[c],
+				tcell(&r[i], (enum tcol)c, buf, sizeof buf));
+		text_fit(f, r[i].title && *r[i].title ? r[i].title : "-",
+			 title_cols, 0);
+		putc('\n', f);
+	}
+}
+
+int output_write(FILE *f, const struct root_result *r, size_t n,
+		 const struct output_opts *o)
+{
+	size_t i;
+
+	switch (o->format) {
+	case OUT_JSONL:
+		for (i = 0; i < n; i++)
+			write_jsonl(f, &r[i], o);
+		break;
+	case OUT_CSV:
+		if (o->header)
+			write_csv_header(f, o);
+		for (i = 0; i < n; i++)
+			write_csv(f, &r[i], o);
+		break;
+	case OUT_TABLE:
+		write_table(f, r, n, o);
+		break;
+	}
+	if (fflush(f) != 0 || ferror(f))
+		return -1;
+	return 0;
+}
