@@ -32,7 +32,7 @@ OBJ      = $(patsubst src/%.c,$(BUILD)/src/%.o,$(SRC))
 LIBOBJ   = $(filter-out $(BUILD)/src/main.o,$(OBJ))
 TESTSRC  = $(wildcard tests/check_*.c)
 TESTBIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TESTSRC))
-TESTLIB  = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(filter-out $(TESTSRC),$(wildcard tests/*.c)))
+TESTLIB  = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(filter-out $(TESTSRC) tests/hnfake.c,$(wildcard tests/*.c)))
 TESTCFLAGS = $(shell pkg-config --cflags $(TESTPKGS))
 TESTLIBS   = $(shell pkg-config --libs $(TESTPKGS))
 
@@ -55,12 +55,17 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TESTLIB) $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
 
+# hnfake: the fake HN API as a standalone server (make demo, manual tests).
+$(BUILD)/hnfake: $(BUILD)/tests/hnfake.o $(TESTLIB) $(LIBOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+
 # Tests run the binary of the same build (HNBATCH_BIN) with fixtures from
 # tests/fixtures; each test program is one module's suite.
-check: $(BUILD)/hnbatch $(TESTBIN)
+check: $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
 	@set -e; fail=0; for t in $(TESTBIN); do \
 	  echo "== $$t"; \
-	  HNBATCH_BIN=$(CURDIR)/$(BUILD)/hnbatch HNBATCH_FIXTURES=$(CURDIR)/tests/fixtures \
+	  HNBATCH_BIN=$(CURDIR)/$(BUILD)/hnbatch HNFAKE_BIN=$(CURDIR)/$(BUILD)/hnfake \
+	  HNBATCH_SRC=$(CURDIR) HNBATCH_FIXTURES=$(CURDIR)/tests/fixtures \
 	    $$t || fail=1; \
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi
@@ -68,8 +73,8 @@ check: $(BUILD)/hnbatch $(TESTBIN)
 bench: hnbatch
 	scripts/bench
 
-demo: hnbatch
-	scripts/demo
+demo: hnbatch $(BUILD)/hnfake
+	HNFAKE_BIN=$(CURDIR)/$(BUILD)/hnfake scripts/demo
 
 install: hnbatch
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
