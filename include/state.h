@@ -1,0 +1,61 @@
+/* state.h — what hnbatch remembers about roots across runs (--state FILE)
+ * and across the iterations of one periodic run: per root id, the last
+ * `comments` counted and whether an alert was raised for it.
+ *
+ * Threads: every function may be called from any thread; one mutex inside
+ * guards the table (crawl workers claim alerts through state_claim_alert()
+ * while the crawl runs; main does everything else between crawls).
+ *
+ * Locking across processes: state_open() takes an exclusive flock(2) on
+ * FILE.lock and holds it until state_free(). A second run on the same FILE
+ * does not wait: state_open() fails at once with a message naming the lock,
+ * so overlapping cron runs never interleave their read-modify-write. */
+#ifndef HNBATCH_STATE_H
+#define HNBATCH_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "result.h"
+
+struct state;
+
+/* An empty in-memory state, never saved (periodic mode without --state).
+ * NULL on out of memory. */
+struct state *state_new(void);
+
+/* Lock FILE.lock and load FILE (a missing FILE is an empty state; an empty,
+ * truncated, non-JSON or wrong-shape FILE is an error, never replaced).
+ * Returns the state (caller frees with state_free), or NULL with a message
+ * naming the file in err. */
+struct state *state_open(const char *path, char *err, size_t errlen);
+
+/* Release the lock (if any) and free everything. NULL is fine. */
+void state_free(struct state *s);
+
+/* Any thread: returns 1 when root `id` has never been alerted and marks it
+ * alerted now (the caller raises the alert); 0 when it already was; -1 on
+ * out of memory (the caller should raise the alert anyway). */
+int state_claim_alert(struct state *s, uint64_t id);
+
+/* Undo a claim: the alert was neither delivered nor spooled, so the next run
+ * should raise it again. */
+void state_unclaim_alert(struct state *s, uint64_t id);
+
+/* Set has_previous/previous of each result from the remembered counts
+ * (call before state_record for the same results). */
+void state_fill_previous(struct state *s, struct root_result *r, size_t n);
+
+/* Remember the counts of a crawl's results. Roots that were missing or
+ * interrupted keep their old count. Returns 0, or -1 on out of memory. */
+int state_record(struct state *s, const struct root_result *r, size_t n);
+
+/* Write the state to its FILE atomically (temporary file in the same
+ * directory, fsync, rename, fsync of the directory). A state made with
+ * state_new() is not saved (returns 0). Returns 0, or -1 with a message
+ * naming the file in err. */
+int state_save(struct state *s, char *err, size_t errlen);
+
+/* Entries held (for tests and debug logs). */
+size_t state_count(struct state *s);
+
+#endif
