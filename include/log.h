@@ -10,9 +10,11 @@ enum log_level { LOG_QUIET = 0, LOG_ERROR = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 void log_set_level(enum log_level l);
 enum log_level log_get_level(void);
 
-/* Hook called (under the log lock) before and after a line is written, so a
- * progress line can be cleared and redrawn around it. NULL for none. */
-void log_set_hooks(void (*before)(void), void (*after)(void));
+/* Show `line` as the status (progress) line at the bottom of stderr, or clear
+ * it (NULL). Log lines are written above it: the status line is erased
+ * before each log line and drawn again after it, under the same lock, so the
+ * two never interleave. Only for a terminal; the caller decides. */
+void log_status(const char *line);
 
 void log_msg(enum log_level l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -97,7 +97,8 @@ struct crawl {
 	atomic_int stop;
 	atomic_uint_fast64_t roots_done, items, fetches, failed, inflight;
 	atomic_uint_fast64_t by_reason[FAIL_NREASONS];
-	double t0, t1;
+	double t0;
+	_Atomic double t1;      /* 0 while running */
 };
 
 const char *crawl_reason_str(enum fail_reason r)
@@ -581,7 +582,7 @@ enum crawl_stop crawl_run(struct crawl *c)
 {
 	c->t0 = log_now_ms();
 	if (c->nroots == 0) {
-		c->t1 = c->t0;
+		atomic_store(&c->t1, c->t0);
 		return CRAWL_DONE;
 	}
 	size_t nw = c->o.threads;
@@ -649,7 +650,7 @@ enum crawl_stop crawl_run(struct crawl *c)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(c->workers[i].th, NULL);
 join:
-	c->t1 = log_now_ms();
+	atomic_store(&c->t1, log_now_ms());
 	enum crawl_stop why = (enum crawl_stop)atomic_load(&c->stop);
 	enum root_status forced =
 		why == CRAWL_SIGINT || why == CRAWL_SIGTERM ? ROOT_INTERRUPTED
@@ -679,7 +680,8 @@ void crawl_stats(struct crawl *c, struct crawl_stats *s)
 	s->inflight = atomic_load(&c->inflight);
 	for (int i = 0; i < FAIL_NREASONS; i++)
 		s->by_reason[i] = atomic_load(&c->by_reason[i]);
-	s->ms = (c->t1 > 0 ? c->t1 : log_now_ms()) - c->t0;
+	double t1 = atomic_load(&c->t1);
+	s->ms = (t1 > 0 ? t1 : log_now_ms()) - c->t0;
 }
 
 void crawl_free(struct crawl *c)

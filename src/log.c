@@ -1,5 +1,5 @@
 /* log.c — timestamped lines on stderr.
- * Threads: any. `lock` serialises whole lines and the progress hooks; the
+ * Threads: any. `lock` serialises whole lines and the status line; the
  * level is written by main before threads start and only read afterwards. */
 #include "log.h"
 
@@ -10,17 +10,24 @@
 
 static enum log_level level = LOG_INFO;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static void (*hook_before)(void);
-static void (*hook_after)(void);
+static char status[512];    /* guarded by lock */
+static int status_on;        /* guarded by lock */
 
 void log_set_level(enum log_level l) { level = l; }
 enum log_level log_get_level(void) { return level; }
 
-void log_set_hooks(void (*before)(void), void (*after)(void))
+void log_status(const char *line)
 {
 	pthread_mutex_lock(&lock);
-	hook_before = before;
-	hook_after = after;
+	if (line) {
+		snprintf(status, sizeof status, "%s", line);
+		fprintf(stderr, "\r\033[K%s", status);
+		status_on = 1;
+	} else if (status_on) {
+		fputs("\r\033[K", stderr);
+		status_on = 0;
+	}
+	fflush(stderr);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -40,11 +47,12 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	va_end(ap);
 
 	pthread_mutex_lock(&lock);
-	if (hook_before)
-		hook_before();
+	if (status_on)
+		fputs("\r\033[K", stderr);
 	fprintf(stderr, "%s\n", line);
-	if (hook_after)
-		hook_after();
+	if (status_on)
+		fputs(status, stderr);
+	fflush(stderr);
 	pthread_mutex_unlock(&lock);
 }
 

@@ -26,6 +26,7 @@
 #include "item.h"
 #include "log.h"
 #include "output.h"
+#include "progress.h"
 #include "sig.h"
 
 struct run {
@@ -305,7 +306,12 @@ static int iteration(struct run *r, long iter)
 		crawl_cancel(c, r->signo == SIGINT ? CRAWL_SIGINT : CRAWL_SIGTERM);
 	pthread_mutex_unlock(&r->mu);
 
+	struct progress *prog = NULL;
+	if (cfg->progress == 1 ||
+	    (cfg->progress < 0 && cfg->verbosity > 0 && isatty(STDERR_FILENO)))
+		prog = progress_start(c);
 	enum crawl_stop why = crawl_run(c);
+	progress_stop(prog);
 
 	pthread_mutex_lock(&r->mu);
 	r->cur = NULL;
