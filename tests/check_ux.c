@@ -1,0 +1,226 @@
+/* check_ux.c — what a person sees, through the real binary: the progress
+ * line on a terminal (a pseudo-terminal) and not in a pipe; hostile titles
+ * safe in all three formats; -o replaced atomically even when killed. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fakeapi.h"
+#include "runbin.h"
+
+static const char *fixtures(void)
+{
+	const char *f = getenv("HNBATCH_FIXTURES");
+	return f ? f : "tests/fixtures";
+}
+
+static struct fakeapi *serve_circumflex(unsigned delay_ms)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/scraped-circumflex.jsonl", fixtures());
+	ck_assert_int_gt(fakeapi_load_jsonl(api, path), 0);
+	if (delay_ms) {
+		struct fakeapi_fault f = { .delay_ms = delay_ms };
+		fakeapi_fault_default(api, &f);
+	}
+	return api;
+}
+
+/* Run the binary on a pseudo-terminal; returns everything it wrote. */
+static char *run_pty(const char *const *args, int *status)
+{
+	int master;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *argv[32] = { runbin_path() };
+		for (int i = 0; args[i] && i < 30; i++)
+			argv[i + 1] = args[i];
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		if (poll(&p, 1, 60000) <= 0)
+			break;
+		if (len + 4096 > cap)
+			buf = realloc(buf, cap *= 2);
+		ssize_t n = read(master, buf + len, 4096);
+		if (n <= 0)
+			break; /* EIO once the child is gone */
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	waitpid(pid, status, 0);
+	close(master);
+	return buf;
+}
+
+START_TEST(test_progress_on_terminal_only)
+{
+	struct fakeapi *api = serve_circumflex(2);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "25015967",
+			       "-c", "8", "--format", "jsonl", NULL };
+	int status;
+	char *tty = run_pty(args, &status);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_msg(strstr(tty, "\r\033[K0/1 roots") != NULL,
+		      "no progress line on a terminal: %.300s", tty);
+	ck_assert_ptr_nonnull(strstr(tty, "in flight"));
+	/* cleared before the summary: the summary starts on a clean line */
+	char *sum = strstr(tty, "hnbatch: 1 roots");
+	ck_assert_ptr_nonnull(sum);
+	ck_assert(sum - tty > 12 && sum[-12] == '\n'); /* "[HH:MM:SS] " */
+	ck_assert_ptr_nonnull(strstr(tty, "\r\033[K{\"id\"")); /* cleared */
+	free(tty);
+
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_ptr_null(strstr(res.err, "\033"));
+	ck_assert_ptr_null(strstr(res.err, "in flight"));
+	runbin_result_free(&res);
+
+	/* --no-progress on a terminal, --progress in a pipe */
+	const char *off[] = { "--api", fakeapi_url(api), "--id", "1",
+			      "--no-progress", NULL };
+	tty = run_pty(off, &status);
+	ck_assert_ptr_null(strstr(tty, "in flight"));
+	free(tty);
+	const char *on[] = { "--api", fakeapi_url(api), "--id", "1",
+			     "--progress", NULL };
+	ck_assert_int_eq(runbin_run(on, NULL, NULL, 60000, &res), 0);
+	ck_assert_ptr_nonnull(strstr(res.err, "in flight"));
+	runbin_result_free(&res);
+	fakeapi_stop(api);
+}
+END_TEST
+
+static const char hostile[] =
+	"{\"id\":5,\"type\":\"story\",\"title\":\"\\u001b[31mred\\u0007 bell\\n"
+	"line2 &#x27;q&#x27; &amp;lt; \\u009b x\",\"kids\":[]}";
+
+START_TEST(test_hostile_titles_safe)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	fakeapi_put(api, 5, hostile);
+	fakeapi_put(api, 6, "{\"id\":6,\"type\":\"story\",\"title\":\"=cmd|' /C calc'!A0\"}");
+	/* invalid UTF-8 straight in the body */
+	fakeapi_put(api, 7, "{\"id\":7,\"type\":\"story\",\"title\":\"bad \xff\xfe utf8 \xc3\"}");
+	const char *fmts[] = { "table", "jsonl", "csv" };
+	for (int i = 0; i < 3; i++) {
+		const char *args[] = { "--api", fakeapi_url(api), "--id", "5",
+				       "--id", "6", "--id", "7", "--format",
+				       fmts[i], NULL };
+		struct runbin_result res;
+		ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+		ck_assert_msg(res.status == 0, "%s: %s", fmts[i], res.err);
+		for (size_t k = 0; k < res.out_len; k++) {
+			unsigned char ch = (unsigned char)res.out[k];
+			ck_assert_msg(ch >= 0x20 || ch == '\n' ||
+				      (ch == '\r' && res.out[k + 1] == '\n'),
+				      "%s: control byte 0x%02x", fmts[i], ch);
+		}
+		ck_assert_msg(strstr(res.out, "\xc2\x9b") == NULL, "C1 CSI");
+		ck_assert_msg(strstr(res.out, "\xff") == NULL, "invalid UTF-8");
+		ck_assert_ptr_nonnull(strstr(res.out, "'q'"));   /* entity decoded */
+		ck_assert_ptr_nonnull(strstr(res.out, "&lt;"));  /* once */
+		if (i == 2)
+			ck_assert_msg(strstr(res.out, "'=cmd") != NULL,
+				      "csv formula not made inert: %s", res.out);
+		if (i == 1) /* the formula is plain text in JSON */
+			ck_assert_ptr_nonnull(strstr(res.out, "\"=cmd|' /C calc'!A0\""));
+		runbin_result_free(&res);
+	}
+	fakeapi_stop(api);
+}
+END_TEST
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, 1 << 20);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int saw_requests(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	return fakeapi_total_requests(arg) >= 50;
+}
+
+START_TEST(test_output_atomic)
+{
+	struct fakeapi *api = serve_circumflex(20);
+	char dir[] = "/tmp/hnbatch-ux-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char out[256];
+	snprintf(out, sizeof out, "%s/out.jsonl", dir);
+	FILE *f = fopen(out, "w");
+	fputs("old content\n", f);
+	fclose(f);
+
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "25015967",
+			       "-c", "4", "--format", "jsonl", "-o", out, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	ck_assert(runbin_wait_until(rb, saw_requests, api, 20, 60000));
+	runbin_kill(rb, SIGKILL);
+	struct runbin_result res;
+	runbin_finish(rb, 60000, &res);
+	ck_assert_int_eq(res.signal, SIGKILL);
+	runbin_result_free(&res);
+	char *s = slurp(out);
+	ck_assert_str_eq(s, "old content\n"); /* the old file, untouched */
+	free(s);
+
+	const char *fast[] = { "--api", fakeapi_url(api), "--id", "1",
+			       "--format", "jsonl", "-o", out, NULL };
+	ck_assert_int_eq(runbin_run(fast, NULL, NULL, 60000, &res), 0);
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_uint_eq(res.out_len, 0);
+	runbin_result_free(&res);
+	s = slurp(out);
+	ck_assert_msg(strncmp(s, "{\"id\":1,", 8) == 0, "new file: %s", s);
+	ck_assert_ptr_nonnull(strstr(s, "\"status\":\"complete\"}\n"));
+	free(s);
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	fakeapi_stop(api);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ux");
+	TCase *tc = tcase_create("binary");
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, test_progress_on_terminal_only);
+	tcase_add_test(tc, test_hostile_titles_safe);
+	tcase_add_test(tc, test_output_atomic);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
