@@ -1,0 +1,317 @@
+/* ids.c — item ids from the user: "8863", HN links, files of them, and the
+ * ordered, de-duplicated list they go into.
+ *
+ * Threads: none. Every function works only on what the caller hands it, so
+ * any thread may call them; a struct idlist belongs to one thread at a time
+ * (the CLI fills it before any worker starts) and is not locked.
+ *
+ * The list keeps ids in first-added order in `v` and a copy of them in `set`,
+ * an open-addressing hash set (linear probing, power-of-two size, at most
+ * half full, 0 marks an empty slot; ids start at 1). Adding is O(1) expected;
+ * growing rehashes from `v`, which already holds every id.
+ */
+#ifndef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L /* getline */
+#endif
+#include "ids.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT_MAX 60 /* longest excerpt of a bad line quoted in a message */
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	       c == '\f';
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Parse exactly the digits in [s, e): IDS_OK with *id, or the reason not. */
+static enum ids_err parse_digits(const char *s, const char *e, uint64_t *id)
+{
+	uint64_t v = 0;
+	int big = 0;
+	const char *c;
+
+	if (s == e)
+		return IDS_NOT_NUMBER;
+	for (c = s; c < e; c++) {
+		if (!is_digit(*c))
+			return IDS_NOT_NUMBER;
+		/* Once past IDS_MAX stop accumulating: no uint64 overflow. */
+		if (!big) {
+			v = v * 10 + (uint64_t)(*c - '0');
+			if (v > IDS_MAX)
+				big = 1;
+		}
+	}
+	if (big)
+		return IDS_TOO_BIG;
+	if (v == 0)
+		return IDS_ZERO;
+	*id = v;
+	return IDS_OK;
+}
+
+/* A link is anything with a path or a query: "https://...",
+ * "news.ycombinator.com/item?id=1", "item?id=1". */
+static int looks_like_link(const char *s, const char *e)
+{
+	const char *c;
+
+	for (c = s; c < e; c++)
+		if (*c == '/' || *c == '?')
+			return 1;
+	return 0;
+}
+
+/* Find the first query parameter named exactly "id" in [s, e) and parse its
+ * value. Any failure is IDS_LINK_NO_ID: the link is what the user gave. */
+static enum ids_err parse_link(const char *s, const char *e, uint64_t *id)
+{
+	const char *q, *p, *amp, *val;
+
+	q = memchr(s, '?', (size_t)(e - s));
+	if (!q)
+		return IDS_LINK_NO_ID;
+	/* The query ends at a fragment. */
+	p = memchr(q, '#', (size_t)(e - q));
+	if (p)
+		e = p;
+	for (p = q + 1; p < e; p = amp + 1) {
+		amp = memchr(p, '&', (size_t)(e - p));
+		if (!amp)
+			amp = e;
+		if (amp - p >= 3 && p[0] == 'i' && p[1] == 'd' && p[2] == '=') {
+			val = p + 3;
+			if (parse_digits(val, amp, id) != IDS_OK)
+				return IDS_LINK_NO_ID;
+			return IDS_OK;
+		}
+	}
+	return IDS_LINK_NO_ID;
+}
+
+enum ids_err ids_parse(const char *s, uint64_t *id)
+{
+	const char *e;
+	uint64_t v;
+	enum ids_err err;
+
+	while (is_blank(*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && is_blank(e[-1]))
+		e--;
+	if (s == e)
+		return IDS_EMPTY;
+	if (looks_like_link(s, e))
+		err = parse_link(s, e, &v);
+	else if (*s == '-' && e - s > 1 &&
+		 parse_digits(s + 1, e, &v) != IDS_NOT_NUMBER)
+		err = IDS_NEGATIVE;
+	else
+		err = parse_digits(s, e, &v);
+	if (err == IDS_OK)
+		*id = v;
+	return err;
+}
+
+const char *ids_strerror(enum ids_err e)
+{
+	switch (e) {
+	case IDS_OK:
+		return "ok";
+	case IDS_EMPTY:
+		return "empty";
+	case IDS_NOT_NUMBER:
+		return "not a number";
+	case IDS_NEGATIVE:
+		return "negative id";
+	case IDS_ZERO:
+		return "id 0 (ids start at 1)";
+	case IDS_TOO_BIG:
+		return "id too big (more than 2^53)";
+	case IDS_LINK_NO_ID:
+		return "link without an id=N parameter";
+	}
+	return "unknown error";
+}
+
+/* splitmix64's finalizer: sequential and strided ids spread evenly. */
+static uint64_t hash(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+/* The slot holding id, or the empty slot where it would go. setcap > 0. */
+static size_t slot(const uint64_t *set, size_t setcap, uint64_t id)
+{
+	size_t mask = setcap - 1, i = (size_t)hash(id) & mask;
+
+	while (set[i] != 0 && set[i] != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+void idlist_init(struct idlist *l)
+{
+	memset(l, 0, sizeof *l);
+}
+
+void idlist_free(struct idlist *l)
+{
+	free(l->v);
+	free(l->set);
+	memset(l, 0, sizeof *l);
+}
+
+/* Double the set (or create it) and re-insert every id of v. */
+static int grow_set(struct idlist *l)
+{
+	size_t cap = l->setcap ? l->setcap * 2 : 64, i;
+	uint64_t *set;
+
+	if (cap < l->setcap || cap > SIZE_MAX / sizeof *set)
+		return -1;
+	set = calloc(cap, sizeof *set);
+	if (!set)
+		return -1;
+	for (i = 0; i < l->n; i++)
+		set[slot(set, cap, l->v[i])] = l->v[i];
+	free(l->set);
+	l->set = set;
+	l->setcap = cap;
+	return 0;
+}
+
+int idlist_add(struct idlist *l, uint64_t id)
+{
+	size_t i;
+
+	if (id == 0) {
+		/* 0 marks an empty slot and is no item id. */
+		errno = EINVAL;
+		return -1;
+	}
+	if (idlist_has(l, id))
+		return 0;
+	/* Keep the set at most half full so probes stay short. */
+	if ((l->n + 1) * 2 > l->setcap && grow_set(l) < 0)
+		return -1;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		uint64_t *v;
+
+		if (cap > SIZE_MAX / sizeof *v)
+			return -1;
+		v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	i = slot(l->set, l->setcap, id);
+	l->set[i] = id;
+	l->v[l->n++] = id;
+	return 1;
+}
+
+int idlist_has(const struct idlist *l, uint64_t id)
+{
+	if (id == 0 || l->setcap == 0)
+		return 0;
+	return l->set[slot(l->set, l->setcap, id)] == id;
+}
+
+/* Copy the trimmed line [s, e) into buf for a message: at most TEXT_MAX
+ * bytes ("..." when cut), bytes other than printable ASCII shown as '?'. */
+static void excerpt(const char *s, const char *e, char *buf, size_t buflen)
+{
+	size_t n = 0;
+
+	while (s < e && is_blank(*s))
+		s++;
+	while (e > s && is_blank(e[-1]))
+		e--;
+	for (; s < e && n < TEXT_MAX && n + 1 < buflen; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		buf[n] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (s < e && n + 3 < buflen) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+}
+
+int ids_read_file(FILE *f, const char *name, struct idlist *out, char *err,
+		  size_t errlen)
+{
+	char *line = NULL, text[TEXT_MAX + 4];
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long lineno = 0;
+	uint64_t id;
+	enum ids_err e;
+	const char *p;
+	int rc = -1;
+
+	if (err && errlen)
+		err[0] = '\0';
+	errno = 0;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		/* Strip LF, then the CR of a CRLF line. */
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		for (p = line; is_blank(*p); p++)
+			;
+		if (*p == '#' || (*p == '\0' && (size_t)(p - line) == (size_t)len))
+			continue;
+		/* A NUL byte inside the line would hide the rest from ids_parse. */
+		if (memchr(line, '\0', (size_t)len))
+			e = IDS_NOT_NUMBER;
+		else
+			e = ids_parse(line, &id);
+		if (e != IDS_OK) {
+			excerpt(line, line + len, text, sizeof text);
+			if (err && errlen)
+				snprintf(err, errlen, "%s:%lu: %s: '%s'", name,
+					 lineno, ids_strerror(e), text);
+			goto out;
+		}
+		if (idlist_add(out, id) < 0) {
+			if (err && errlen)
+				snprintf(err, errlen, "%s:%lu: out of memory",
+					 name, lineno);
+			goto out;
+		}
+		errno = 0;
+	}
+	/* getline stops at end of file, on a read error, or out of memory. */
+	if (ferror(f) || !feof(f)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", name,
+				 strerror(errno ? errno : EIO));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	return rc;
+}
