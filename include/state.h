@@ -45,8 +45,10 @@ void state_unclaim_alert(struct state *s, uint64_t id);
  * (call before state_record for the same results). */
 void state_fill_previous(struct state *s, struct root_result *r, size_t n);
 
-/* Remember the counts of a crawl's results. Roots that were missing or
- * interrupted keep their old count. Returns 0, or -1 on out of memory. */
+/* Remember the counts of a crawl's results. A complete root's count
+ * replaces the old one; a partial root's count (a lower bound) only when it
+ * is higher; missing and interrupted roots keep their old count. Returns 0,
+ * or -1 on out of memory. */
 int state_record(struct state *s, const struct root_result *r, size_t n);
 
 /* Write the state to its FILE atomically (temporary file in the same

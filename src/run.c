@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "crawl.h"
 #include "fetch.h"
 #include "ids.h"
@@ -28,6 +29,7 @@
 #include "output.h"
 #include "progress.h"
 #include "sig.h"
+#include "state.h"
 
 struct run {
 	const struct config *cfg;
@@ -37,6 +39,11 @@ struct run {
 	pthread_cond_t cv;
 	struct crawl *cur;        /* guarded by mu */
 	int signo;                /* guarded by mu: first signal, 0 = none */
+	struct state *state;      /* --state FILE, or in memory with --period
+	                             and --threshold; NULL otherwise. Workers
+	                             use it through alert_on_root (its own
+	                             lock); main between crawls */
+	struct alerts *alerts;    /* with --threshold; NULL otherwise */
 };
 
 static void on_signal(int signo, int count, void *arg)
@@ -273,6 +280,56 @@ static void summary(struct crawl *c, long iteration)
 		 s > 0 ? (double)st.items / s : 0.0, fails);
 }
 
+/* --state: remember a crawl's counts (res may be NULL) and save the file. */
+static int keep_state(struct run *r, const struct root_result *res, size_t n)
+{
+	char err[512] = "out of memory";
+	if (!r->state)
+		return 0;
+	if ((res && state_record(r->state, res, n) != 0) ||
+	    state_save(r->state, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open --state and start alerts, before anything is fetched. Returns 0, or
+ * -1 (message written; exit 2). */
+static int start_alerts(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[512] = "out of memory";
+	if (cfg->state)
+		r->state = state_open(cfg->state, err, sizeof err);
+	else if (cfg->period_s > 0 && cfg->threshold >= 0)
+		r->state = state_new(); /* alert once per root across iterations */
+	if (!r->state && (cfg->state || (cfg->period_s > 0 &&
+					 cfg->threshold >= 0))) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (cfg->threshold < 0)
+		return 0;
+	struct alert_opts ao = {
+		.threshold = cfg->threshold,
+		.cmd = cfg->alert_cmd,
+		.webhook = cfg->webhook,
+		.spool = cfg->alert_spool,
+		.parallel = cfg->alert_parallel,
+		.retries = cfg->alert_retries,
+		.timeout_s = cfg->alert_timeout_s,
+		.fetch = fetch_opts_of(cfg),
+		.state = r->state,
+	};
+	r->alerts = alert_start(&ao, err, sizeof err);
+	if (!r->alerts) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* One crawl over the roots of this iteration. Returns the exit status. */
 static int iteration(struct run *r, long iter)
 {
@@ -293,6 +350,8 @@ static int iteration(struct run *r, long iter)
 		.deadline_ms = cfg->deadline_s > 0
 				       ? log_now_ms() + cfg->deadline_s * 1000 : 0,
 		.fail_fast = cfg->fail_fast,
+		.on_root = r->alerts ? alert_on_root : NULL,
+		.on_root_arg = r->alerts,
 	};
 	struct crawl *c = crawl_new(&co, roots.v, roots.n);
 	if (!c) {
@@ -319,9 +378,13 @@ static int iteration(struct run *r, long iter)
 
 	size_t n;
 	struct root_result *res = crawl_results(c, &n);
+	if (r->state)
+		state_fill_previous(r->state, res, n);
 	if (write_results(r, res, n, cfg->period_s > 0 ? iter : -1) != 0)
 		status = EXIT_PARTIAL;
 	summary(c, cfg->period_s > 0 ? iter : -1);
+	if (keep_state(r, res, n) != 0)
+		status = EXIT_PARTIAL;
 	for (size_t i = 0; i < n; i++)
 		if (res[i].status != ROOT_COMPLETE)
 			status = EXIT_PARTIAL;
@@ -406,11 +469,25 @@ int run_main(const struct config *cfg)
 		log_error("cannot start the signal thread");
 		goto out_curl;
 	}
+	if (start_alerts(&r) != 0) {
+		status = EXIT_USAGE;
+		goto out_sig;
+	}
 	status = cfg->period_s > 0 ? periodic(&r) : iteration(&r, -1);
+	/* Results and summary are out: now wait for the alerts (bounded by
+	 * --alert-timeout), also after SIGINT/SIGTERM. */
+	if (r.alerts && alert_finish(r.alerts, cfg->alert_timeout_s) != 0 &&
+	    status == 0)
+		status = EXIT_PARTIAL;
+	if (r.alerts && keep_state(&r, NULL, 0) != 0 && status == 0)
+		status = EXIT_PARTIAL; /* undelivered alerts were unclaimed */
+out_sig:
 	sig_stop();
 	if (r.signo)
 		status = 128 + r.signo;
 out_curl:
+	alert_free(r.alerts);
+	state_free(r.state);
 	fetch_global_cleanup();
 out_files:
 	item_parser_free(r.parser);

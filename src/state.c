@@ -342,15 +342,19 @@ int state_record(struct state *s, const struct root_result *r, size_t n)
 	int rc = 0;
 	pthread_mutex_lock(&s->mu);
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].status == ROOT_MISSING ||
-		    r[i].status == ROOT_INTERRUPTED)
+		if (r[i].status != ROOT_COMPLETE &&
+		    r[i].status != ROOT_PARTIAL)
 			continue;
 		struct entry *e = get(s, r[i].id);
 		if (!e) {
 			rc = -1;
 			break;
 		}
-		e->comments = (int64_t)r[i].comments;
+		/* A partial count is a lower bound: it replaces the old
+		 * count only when it is not lower. */
+		if (r[i].status == ROOT_COMPLETE ||
+		    e->comments < (int64_t)r[i].comments)
+			e->comments = (int64_t)r[i].comments;
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;
