@@ -1,0 +1,762 @@
+/* check_alert.c — alerts through the real binary against the fake API:
+ * slow commands never delay the results, every delivery is made before
+ * exit, webhooks get each alert once (and retries on 500), the spool keeps
+ * what was never accepted and the next run delivers it, hostile titles reach
+ * the command inert, SIGINT still delivers, periodic runs alert once.
+ *
+ * Threads: the fake API and the webhook receiver (libmicrohttpd) run their
+ * own threads and only record (under hook.mu); every assertion is made on
+ * the test's thread after the binary exited. Stories are synthetic: story
+ * S has `n` comment kids S*1000+1 .. S*1000+n. */
+#include <check.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fakeapi.h"
+#include "log.h"
+#include "runbin.h"
+#include "text.h"
+
+#define TIMEOUT 120000
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void put_story(struct fakeapi *api, uint64_t id, const char *title,
+		      int n)
+{
+	json_object *o = json_object_new_object();
+	json_object *kids = json_object_new_array();
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)id));
+	json_object_object_add(o, "type", json_object_new_string("story"));
+	json_object_object_add(o, "title", json_object_new_string(title));
+	json_object_object_add(o, "descendants", json_object_new_int(n));
+	for (int j = 1; j <= n; j++) {
+		uint64_t k = id * 1000 + (uint64_t)j;
+		char buf[128];
+		json_object_array_add(kids, json_object_new_int64((int64_t)k));
+		snprintf(buf, sizeof buf, "{\"id\":%llu,\"type\":\"comment\","
+			 "\"parent\":%llu}", (unsigned long long)k,
+			 (unsigned long long)id);
+		ck_assert_int_eq(fakeapi_put(api, k, buf), 0);
+	}
+	json_object_object_add(o, "kids", kids);
+	ck_assert_int_eq(fakeapi_put(api, id, json_object_to_json_string(o)), 0);
+	json_object_put(o);
+}
+
+/* A fresh temporary directory (caller frees the string). */
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/check_alert.XXXXXX");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	return d;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p;
+	ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
+	return p;
+}
+
+/* The whole file, or NULL when it does not exist. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *b = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&b, &len);
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	return b;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static size_t count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void rm_rf(const char *dir)
+{
+	char *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "rm -rf '%s'", dir), 0);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static void run(const char *const *args, struct runbin_result *res)
+{
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, TIMEOUT, res), 0);
+	ck_assert_msg(!res->timed_out, "timed out: %s", res->err);
+}
+
+/* ---- a webhook receiver on 127.0.0.1 ---------------------------------- */
+
+struct hook {
+	struct MHD_Daemon *d;
+	char url[64];
+	pthread_mutex_t mu;
+	unsigned status;          /* guarded by mu: the answer */
+	char **bodies;            /* guarded by mu: every POST body */
+	size_t n;
+};
+
+struct upload {
+	char *p;
+	size_t len;
+};
+
+static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c,
+			       const char *url, const char *method,
+			       const char *version, const char *data,
+			       size_t *size, void **con_cls)
+{
+	struct hook *h = cls;
+	(void)url; (void)method; (void)version;
+	struct upload *u = *con_cls;
+	if (!u) {
+		*con_cls = calloc(1, sizeof *u);
+		return *con_cls ? MHD_YES : MHD_NO;
+	}
+	if (*size) {
+		char *np = realloc(u->p, u->len + *size + 1);
+		if (!np)
+			return MHD_NO;
+		memcpy(np + u->len, data, *size);
+		u->p = np;
+		u->len += *size;
+		u->p[u->len] = '\0';
+		*size = 0;
+		return MHD_YES;
+	}
+	pthread_mutex_lock(&h->mu);
+	unsigned status = h->status;
+	char **nb = realloc(h->bodies, (h->n + 1) * sizeof *nb);
+	if (nb) {
+		h->bodies = nb;
+		h->bodies[h->n++] = u->p ? u->p : strdup("");
+		u->p = NULL;
+	}
+	pthread_mutex_unlock(&h->mu);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void on_hook_done(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls; (void)c; (void)toe;
+	struct upload *u = *con_cls;
+	if (u) {
+		free(u->p);
+		free(u);
+	}
+	*con_cls = NULL;
+}
+
+static struct hook *hook_start(unsigned status)
+{
+	struct hook *h = calloc(1, sizeof *h);
+	ck_assert_ptr_nonnull(h);
+	pthread_mutex_init(&h->mu, NULL);
+	h->status = status;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+				MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
+				on_hook, h,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				MHD_OPTION_NOTIFY_COMPLETED, on_hook_done, h,
+				MHD_OPTION_END);
+	ck_assert_ptr_nonnull(h->d);
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	ck_assert_ptr_nonnull(info);
+	snprintf(h->url, sizeof h->url, "http://127.0.0.1:%u/hook",
+		 (unsigned)info->port);
+	return h;
+}
+
+static void hook_set_status(struct hook *h, unsigned status)
+{
+	pthread_mutex_lock(&h->mu);
+	h->status = status;
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* POSTs received whose JSON "id" is id. */
+static size_t hook_count(struct hook *h, uint64_t id)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < h->n; i++) {
+		json_object *o = json_tokener_parse(h->bodies[i]), *v;
+		if (o && json_object_object_get_ex(o, "id", &v) &&
+		    (uint64_t)json_object_get_int64(v) == id)
+			n++;
+		json_object_put(o);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+static size_t hook_total(struct hook *h)
+{
+	pthread_mutex_lock(&h->mu);
+	size_t n = h->n;
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+static void hook_reset(struct hook *h)
+{
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < h->n; i++)
+		free(h->bodies[i]);
+	h->n = 0;
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void hook_stop(struct hook *h)
+{
+	MHD_stop_daemon(h->d);
+	hook_reset(h);
+	free(h->bodies);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* Time from start to the summary line, and the finished result. */
+static double timed_run(const char *const *args, struct runbin_result *res)
+{
+	double t0 = log_now_ms();
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int seen = runbin_wait_stderr(rb, " roots, ", TIMEOUT);
+	double t = log_now_ms() - t0;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, res), 0);
+	ck_assert_msg(seen, "no summary line: %s", res->err);
+	return t;
+}
+
+START_TEST(test_slow_cmd_never_delays_results)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	const char *args_ids[20];
+	char ids[10][16];
+	size_t na = 0;
+	for (int i = 0; i < 10; i++) {
+		put_story(api, (uint64_t)(100 + i), "slow alert", 5);
+		snprintf(ids[i], sizeof ids[i], "%d", 100 + i);
+		args_ids[na++] = "--id";
+		args_ids[na++] = ids[i];
+	}
+	char *dir = tmpdir(), *log = path_in(dir, "delivered"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 2; echo \"$HN_ID\" >> '%s'",
+				  log), 0);
+
+	const char *plain[32] = { "--api", fakeapi_url(api), "--format",
+				  "jsonl", NULL };
+	const char *alert[32] = { "--api", fakeapi_url(api), "--format",
+				  "jsonl", "--threshold", "4", "--alert-cmd",
+				  cmd, NULL };
+	memcpy(plain + 4, args_ids, na * sizeof *args_ids);
+	memcpy(alert + 8, args_ids, na * sizeof *args_ids);
+
+	struct runbin_result r0, r1;
+	double t_plain = timed_run(plain, &r0);
+	ck_assert_msg(r0.exited && r0.status == 0, "%s", r0.err);
+	double t0 = log_now_ms();
+	double t_alert = timed_run(alert, &r1);
+	double t_exit = log_now_ms() - t0;
+	ck_assert_msg(r1.exited && r1.status == 0, "%s: %s",
+		      runbin_describe(&r1), r1.err);
+	/* Results as fast as without alerts; a crawl that waited for even
+	 * one `sleep 2` would be 2 s late. */
+	ck_assert_msg(t_alert < t_plain + 1500,
+		      "summary after %.0f ms with alerts, %.0f ms without",
+		      t_alert, t_plain);
+	ck_assert_int_eq(count_lines(r1.out), 10);
+	ck_assert_int_eq(count_str(r1.err, "hnbatch: alert: "), 10);
+	/* Every delivery happened before exit, several at once (8 by
+	 * default): two rounds of 2 s, not ten. */
+	char *got = slurp(log);
+	ck_assert_msg(got && count_lines(got) == 10, "delivered: %s",
+		      got ? got : "(none)");
+	for (int i = 0; i < 10; i++) {
+		char line[24];
+		snprintf(line, sizeof line, "%d\n", 100 + i);
+		ck_assert_msg(strstr(got, line), "%d not delivered", 100 + i);
+	}
+	ck_assert_msg(t_exit >= 2000 && t_exit < 12000, "exit after %.0f ms",
+		      t_exit);
+	free(got);
+	runbin_result_free(&r0);
+	runbin_result_free(&r1);
+	rm_rf(dir);
+	free(dir);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(test_webhook_once_each)
+{
+	struct fakeapi *api = fakeapi_start();
+	struct hook *h = hook_start(200);
+	put_story(api, 201, "Hooked & \"quoted\"", 3);
+	put_story(api, 202, "second", 4);
+	put_story(api, 203, "below", 1);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "201",
+			       "--id", "202", "--id", "203", "--threshold",
+			       "2", "--webhook", h->url, "--format", "jsonl",
+			       NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	ck_assert_int_eq(hook_count(h, 201), 1);
+	ck_assert_int_eq(hook_count(h, 202), 1);
+	ck_assert_int_eq(hook_count(h, 203), 0);
+	ck_assert_int_eq(hook_total(h), 2);
+	/* The body: text (for chat webhooks), id, title, comments, url. */
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < h->n; i++) {
+		json_object *o = json_tokener_parse(h->bodies[i]), *v;
+		ck_assert_ptr_nonnull(o);
+		ck_assert(json_object_object_get_ex(o, "id", &v));
+		int64_t id = json_object_get_int64(v);
+		ck_assert(json_object_object_get_ex(o, "text", &v));
+		const char *text = json_object_get_string(v);
+		if (id == 201) {
+			ck_assert_str_eq(text, "HN post 201 has 3 comments: "
+				"Hooked & \"quoted\" "
+				"https://news.ycombinator.com/item?id=201");
+			ck_assert(json_object_object_get_ex(o, "title", &v));
+			ck_assert_str_eq(json_object_get_string(v),
+					 "Hooked & \"quoted\"");
+			ck_assert(json_object_object_get_ex(o, "comments", &v));
+			ck_assert_int_eq(json_object_get_int64(v), 3);
+			ck_assert(json_object_object_get_ex(o, "url", &v));
+			ck_assert_str_eq(json_object_get_string(v),
+				"https://news.ycombinator.com/item?id=201");
+		}
+		json_object_put(o);
+	}
+	pthread_mutex_unlock(&h->mu);
+	runbin_result_free(&res);
+	hook_stop(h);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(test_webhook_500_retried_spooled_redelivered)
+{
+	struct fakeapi *api = fakeapi_start();
+	struct hook *h = hook_start(500);
+	put_story(api, 301, "one", 3);
+	put_story(api, 302, "two", 3);
+	char *dir = tmpdir(), *spool = path_in(dir, "spool");
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "301",
+			       "--id", "302", "--threshold", "2", "--webhook",
+			       h->url, "--alert-retries", "2", "--alert-spool",
+			       spool, "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	/* Retried (1 + 2 attempts each), then given up: exit 1, named. */
+	ck_assert_msg(res.exited && res.status == 1, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_int_eq(hook_count(h, 301), 3);
+	ck_assert_int_eq(hook_count(h, 302), 3);
+	ck_assert_msg(strstr(res.err, "alert 301 (3 comments) not delivered "
+			     "to --webhook: HTTP 500"), "%s", res.err);
+	ck_assert_msg(strstr(res.err, "alert 302 (3 comments) not delivered "
+			     "to --webhook: HTTP 500"), "%s", res.err);
+	ck_assert_int_eq(count_lines(res.out), 2); /* results were written */
+	runbin_result_free(&res);
+
+	/* The spool holds exactly what was never accepted. */
+	char *sp = slurp(spool);
+	ck_assert_ptr_nonnull(sp);
+	ck_assert_int_eq(count_lines(sp), 2);
+	for (char *line = strtok(sp, "\n"); line; line = strtok(NULL, "\n")) {
+		json_object *o = json_tokener_parse(line), *v;
+		ck_assert_msg(o != NULL, "spool line: %s", line);
+		ck_assert(json_object_object_get_ex(o, "dest", &v));
+		ck_assert_str_eq(json_object_get_string(v), "webhook");
+		ck_assert(json_object_object_get_ex(o, "id", &v));
+		int64_t id = json_object_get_int64(v);
+		ck_assert(id == 301 || id == 302);
+		json_object_put(o);
+	}
+	free(sp);
+
+	/* Next run (no new alert: threshold out of reach) delivers the
+	 * spooled alerts once each and empties the spool. */
+	hook_reset(h);
+	hook_set_status(h, 204);
+	const char *again[] = { "--api", fakeapi_url(api), "--id", "301",
+				"--threshold", "1000", "--webhook", h->url,
+				"--alert-spool", spool, "--format", "jsonl",
+				NULL };
+	run(again, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_int_eq(hook_count(h, 301), 1);
+	ck_assert_int_eq(hook_count(h, 302), 1);
+	ck_assert_int_eq(hook_total(h), 2);
+	sp = slurp(spool);
+	ck_assert_msg(sp && *sp == '\0', "spool not emptied: %s", sp);
+	free(sp);
+	runbin_result_free(&res);
+
+	/* And a third run has nothing left to deliver. */
+	hook_reset(h);
+	run(again, &res);
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_int_eq(hook_total(h), 0);
+	runbin_result_free(&res);
+
+	rm_rf(dir);
+	free(dir);
+	free(spool);
+	hook_stop(h);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(test_cmd_timeout_spooled_then_delivered)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 401, "stuck", 3);
+	char *dir = tmpdir(), *spool = path_in(dir, "spool"),
+	     *log = path_in(dir, "delivered"), *cmd;
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "401",
+			       "--threshold", "2", "--alert-cmd", "sleep 60",
+			       "--alert-timeout", "1", "--alert-spool", spool,
+			       "--format", "jsonl", NULL };
+	struct runbin_result res;
+	double t0 = log_now_ms();
+	run(args, &res);
+	double took = log_now_ms() - t0;
+	ck_assert_msg(res.exited && res.status == 1, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(took < 10000, "took %.0f ms", took);
+	ck_assert_msg(strstr(res.err, "alert 401 (3 comments) not delivered to "
+			     "--alert-cmd: still running at exit"), "%s",
+		      res.err);
+	char *sp = slurp(spool);
+	ck_assert_msg(sp && count_lines(sp) == 1 && strstr(sp, "\"id\":401") &&
+		      strstr(sp, "\"dest\":\"cmd\""), "spool: %s", sp);
+	free(sp);
+	runbin_result_free(&res);
+
+	/* The next run delivers it to its (now working) command. */
+	ck_assert_int_ge(asprintf(&cmd, "cat >> '%s'", log), 0);
+	const char *again[] = { "--api", fakeapi_url(api), "--id", "401",
+				"--threshold", "1000", "--alert-cmd", cmd,
+				"--alert-spool", spool, "--format", "jsonl",
+				NULL };
+	run(again, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	char *got = slurp(log);
+	ck_assert_msg(got && count_lines(got) == 1 &&
+		      strstr(got, "\"id\":401,\"title\":\"stuck\""), "%s", got);
+	sp = slurp(spool);
+	ck_assert_msg(sp && *sp == '\0', "spool: %s", sp);
+	free(sp);
+	free(got);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(test_failing_cmd_retried_no_spool)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 451, "fails", 3);
+	char *dir = tmpdir(), *log = path_in(dir, "tries"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo x >> '%s'; exit 3", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "451",
+			       "--threshold", "2", "--alert-cmd", cmd,
+			       "--alert-retries", "2", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 1, "%s", res.err);
+	char *got = slurp(log);
+	ck_assert_msg(got && count_lines(got) == 3, "tries: %s", got);
+	ck_assert_msg(strstr(res.err, "alert 451 (3 comments) not delivered to "
+			     "--alert-cmd: exit status 3"), "%s", res.err);
+	free(got);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* Raw titles (as the API sends them) meant to run something. */
+static const char *const hostile[] = {
+	"$(touch %s/pwned1)",
+	"`touch %s/pwned2`",
+	"\"; touch %s/pwned3; echo \"",
+	"'; touch %s/pwned4; echo '",
+	"line one\nline two; touch %s/pwned5",
+	"tab\there & back\\slash %s ${HOME} $HN_ID",
+	"\"; reboot",
+};
+#define NHOSTILE (sizeof hostile / sizeof hostile[0])
+
+START_TEST(test_hostile_titles_inert)
+{
+	struct fakeapi *api = fakeapi_start();
+	char *dir = tmpdir(), *cmd;
+	char *raw[NHOSTILE];
+	char ids[NHOSTILE][16];
+	const char *args[64] = { "--api", fakeapi_url(api), "--threshold", "0",
+				 "--format", "jsonl", "--alert-cmd", NULL };
+	size_t na = 7;
+	/* The command itself only uses $HN_ID (a number) in a file name. */
+	ck_assert_int_ge(asprintf(&cmd, "cat > '%s'/stdin.$HN_ID && printf "
+				  "'%%s' \"$HN_TITLE\" > '%s'/env.$HN_ID",
+				  dir, dir), 0);
+	args[na++] = cmd;
+	for (size_t i = 0; i < NHOSTILE; i++) {
+		ck_assert_int_ge(asprintf(&raw[i], hostile[i], dir), 0);
+		put_story(api, 500 + i, raw[i], 1);
+		snprintf(ids[i], sizeof ids[i], "%zu", 500 + i);
+		args[na++] = "--id";
+		args[na++] = ids[i];
+	}
+	args[na] = NULL;
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	for (size_t i = 0; i < NHOSTILE; i++) {
+		/* What arrives is the cleaned title (a newline becomes a
+		 * space), byte for byte, on stdin and in HN_TITLE. */
+		char *want = text_clean(raw[i]);
+		char *p = NULL;
+		ck_assert_int_ge(asprintf(&p, "%s/env.%zu", dir, 500 + i), 0);
+		char *env = slurp(p);
+		ck_assert_msg(env != NULL, "no delivery for %zu", 500 + i);
+		ck_assert_str_eq(env, want);
+		free(p);
+		ck_assert_int_ge(asprintf(&p, "%s/stdin.%zu", dir, 500 + i), 0);
+		char *in = slurp(p);
+		ck_assert_ptr_nonnull(in);
+		json_object *o = json_tokener_parse(in), *v;
+		ck_assert_msg(o != NULL, "stdin not JSON: %s", in);
+		ck_assert(json_object_object_get_ex(o, "title", &v));
+		ck_assert_str_eq(json_object_get_string(v), want);
+		ck_assert(json_object_object_get_ex(o, "id", &v));
+		ck_assert_int_eq(json_object_get_int64(v), (int64_t)(500 + i));
+		json_object_put(o);
+		free(in);
+		free(env);
+		free(p);
+		free(want);
+		free(raw[i]);
+	}
+	/* Nothing in any title ran. */
+	for (int k = 1; k <= 5; k++) {
+		char *p;
+		struct stat st;
+		ck_assert_int_ge(asprintf(&p, "%s/pwned%d", dir, k), 0);
+		ck_assert_msg(stat(p, &st) != 0 && errno == ENOENT,
+			      "%s was created", p);
+		free(p);
+	}
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+static int alerts_raised(struct runbin *rb, void *arg)
+{
+	size_t len;
+	const char *err = runbin_stderr(rb, &len);
+	return count_str(err, "hnbatch: alert: ") >= *(size_t *)arg;
+}
+
+START_TEST(test_sigint_still_delivers)
+{
+	struct fakeapi *api = fakeapi_start();
+	char ids[6][16];
+	char *dir = tmpdir(), *log = path_in(dir, "delivered"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 1; echo \"$HN_ID\" >> '%s'",
+				  log), 0);
+	const char *args[32] = { "--api", fakeapi_url(api), "--threshold", "2",
+				 "--alert-cmd", cmd, "--format", "jsonl", NULL };
+	size_t na = 8;
+	for (int i = 0; i < 6; i++) {
+		put_story(api, (uint64_t)(600 + i), "sig", 3);
+		snprintf(ids[i], sizeof ids[i], "%d", 600 + i);
+		args[na++] = "--id";
+		args[na++] = ids[i];
+	}
+	args[na] = NULL;
+	/* Root 605 never completes: one of its comments is held back. */
+	struct fakeapi_fault slow = { .delay_ms = 60000 };
+	fakeapi_fault(api, 605001, &slow);
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	size_t want = 5;
+	ck_assert(runbin_wait_until(rb, alerts_raised, &want, 50, TIMEOUT));
+	ck_assert_int_eq(runbin_kill(rb, SIGINT), 0);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
+		      runbin_describe(&res), res.err);
+	char *got = slurp(log);
+	ck_assert_msg(got && count_lines(got) == 5, "delivered: %s", got);
+	ck_assert_ptr_null(strstr(got, "605"));
+	free(got);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+static int iterations_done(struct runbin *rb, void *arg)
+{
+	size_t len;
+	const char *err = runbin_stderr(rb, &len);
+	return strstr(err, (const char *)arg) != NULL;
+}
+
+START_TEST(test_periodic_alerts_once)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 701, "periodic", 3);
+	put_story(api, 702, "quiet", 1);
+	char *dir = tmpdir(), *log = path_in(dir, "delivered"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "701",
+			       "--id", "702", "--threshold", "2", "--alert-cmd",
+			       cmd, "--period", "0.5", "--format", "jsonl",
+			       NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	ck_assert(runbin_wait_until(rb, iterations_done,
+				    "iteration 2: 2 roots", 50, TIMEOUT));
+	ck_assert_int_eq(runbin_kill(rb, SIGTERM), 0);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(res.exited && res.status == 143, "%s: %s",
+		      runbin_describe(&res), res.err);
+	char *got = slurp(log);
+	ck_assert_msg(got && strcmp(got, "701\n") == 0, "delivered: %s", got);
+	ck_assert_int_eq(count_str(res.err, "hnbatch: alert: "), 1);
+	free(got);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(test_bad_spool_is_an_error)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 801, "x", 3);
+	char *dir = tmpdir(), *spool = path_in(dir, "spool");
+	FILE *f = fopen(spool, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"id\":1,\"title\":\"a\",\"comments\":3,\"dest\":\"cmd\"}\n"
+	      "{\"id\":2,\"tit", f);
+	fclose(f);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "801",
+			       "--threshold", "2", "--alert-cmd", "true",
+			       "--alert-spool", spool, NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 2, "%s: %s",
+		      runbin_describe(&res), res.err);
+	char *where;
+	ck_assert_int_ge(asprintf(&where, "%s:2: bad spool line", spool), 0);
+	ck_assert_msg(strstr(res.err, where), "%s", res.err);
+	ck_assert_int_eq(fakeapi_total_requests(api), 0);
+	free(where);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(spool);
+	fakeapi_stop(api);
+}
+END_TEST
+
+static Suite *alert_suite(void)
+{
+	Suite *s = suite_create("alert");
+	TCase *tc = tcase_create("binary");
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_slow_cmd_never_delays_results);
+	tcase_add_test(tc, test_webhook_once_each);
+	tcase_add_test(tc, test_webhook_500_retried_spooled_redelivered);
+	tcase_add_test(tc, test_cmd_timeout_spooled_then_delivered);
+	tcase_add_test(tc, test_failing_cmd_retried_no_spool);
+	tcase_add_test(tc, test_hostile_titles_inert);
+	tcase_add_test(tc, test_sigint_still_delivers);
+	tcase_add_test(tc, test_periodic_alerts_once);
+	tcase_add_test(tc, test_bad_spool_is_an_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(alert_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

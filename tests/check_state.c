@@ -1,0 +1,513 @@
+/* check_state.c — the --state file: unit tests of state.c (load, claim,
+ * previous, record, atomic save, corrupt files, the lock) and the real
+ * binary against the fake API (a second run does not alert again and
+ * reports `previous`; a root alerts when it first crosses the threshold; a
+ * truncated, non-JSON or wrong-shape state file is exit 2 with nothing
+ * fetched and the file untouched; a locked state file is exit 2).
+ *
+ * Threads: the test's own, plus the fake API's (which only records); one
+ * unit test claims alerts from several threads and asserts after joining. */
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "fakeapi.h"
+#include "runbin.h"
+#include "state.h"
+
+#define TIMEOUT 120000
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/check_state.XXXXXX");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	return d;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p;
+	ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
+	return p;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *b = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&b, &len);
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	return b;
+}
+
+static void spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void rm_rf(const char *dir)
+{
+	char *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "rm -rf '%s'", dir), 0);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+/* Files in dir whose name contains needle. */
+static int files_with(const char *dir, const char *needle)
+{
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strstr(e->d_name, needle) != NULL;
+	closedir(d);
+	return n;
+}
+
+static struct root_result res_of(uint64_t id, uint64_t comments,
+				 enum root_status st)
+{
+	return (struct root_result){ .id = id, .comments = comments,
+				     .status = st };
+}
+
+/* ---- unit tests --------------------------------------------------------- */
+
+START_TEST(unit_roundtrip)
+{
+	char *dir = tmpdir(), *p = path_in(dir, "state.json"), err[512];
+	struct state *s = state_open(p, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(state_count(s), 0);
+	ck_assert_int_eq(state_claim_alert(s, 10), 1);
+	ck_assert_int_eq(state_claim_alert(s, 10), 0);
+	struct root_result r[4] = {
+		res_of(10, 500, ROOT_COMPLETE), res_of(11, 7, ROOT_COMPLETE),
+		res_of(12, 3, ROOT_MISSING), res_of(13, 9, ROOT_INTERRUPTED),
+	};
+	state_fill_previous(s, r, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert(!r[i].has_previous);
+	ck_assert_int_eq(state_record(s, r, 4), 0);
+	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
+	state_free(s);
+	ck_assert_int_eq(files_with(dir, ".tmp"), 0);
+
+	s = state_open(p, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(state_count(s), 2); /* 10 and 11 */
+	ck_assert_int_eq(state_claim_alert(s, 10), 0); /* remembered */
+	ck_assert_int_eq(state_claim_alert(s, 11), 1);
+	state_fill_previous(s, r, 4);
+	ck_assert(r[0].has_previous && r[0].previous == 500);
+	ck_assert(r[1].has_previous && r[1].previous == 7);
+	ck_assert(!r[2].has_previous && !r[3].has_previous);
+	/* A partial count replaces the old one only when higher. */
+	struct root_result p1 = res_of(10, 400, ROOT_PARTIAL);
+	struct root_result p2 = res_of(11, 8, ROOT_PARTIAL);
+	ck_assert_int_eq(state_record(s, &p1, 1), 0);
+	ck_assert_int_eq(state_record(s, &p2, 1), 0);
+	state_fill_previous(s, r, 2);
+	ck_assert_int_eq(r[0].previous, 500);
+	ck_assert_int_eq(r[1].previous, 8);
+	state_unclaim_alert(s, 11);
+	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
+	state_free(s);
+
+	char *text = slurp(p);
+	json_object *o = json_tokener_parse(text), *roots, *e, *v;
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "roots", &roots));
+	ck_assert(json_object_object_get_ex(roots, "11", &e));
+	ck_assert(json_object_object_get_ex(e, "alerted", &v));
+	ck_assert(!json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(roots, "10", &e));
+	ck_assert(json_object_object_get_ex(e, "alerted", &v));
+	ck_assert(json_object_get_boolean(v));
+	json_object_put(o);
+	free(text);
+	rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+START_TEST(unit_unknown_count_is_null)
+{
+	char *dir = tmpdir(), *p = path_in(dir, "s"), err[512];
+	struct state *s = state_open(p, err, sizeof err);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(state_claim_alert(s, 77), 1); /* never counted */
+	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
+	state_free(s);
+	char *text = slurp(p);
+	ck_assert_msg(strstr(text, "\"77\":{\"comments\":null,\"alerted\":true}"),
+		      "%s", text);
+	free(text);
+	s = state_open(p, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	struct root_result r = res_of(77, 1, ROOT_COMPLETE);
+	state_fill_previous(s, &r, 1);
+	ck_assert(!r.has_previous);
+	ck_assert_int_eq(state_claim_alert(s, 77), 0);
+	state_free(s);
+	rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+static const char *const corrupt[] = {
+	"",                                                   /* empty */
+	"{\"version\":1,\"roots\":{\"5\":{\"comments\":3,",   /* truncated */
+	"hello, world\n",                                     /* not JSON */
+	"[1,2,3]\n",                                          /* wrong shape */
+	"{\"roots\":{}}\n",                                   /* no version */
+	"{\"version\":1,\"roots\":[]}\n",
+	"{\"version\":1,\"roots\":{\"x\":{\"comments\":1,\"alerted\":true}}}",
+	"{\"version\":1,\"roots\":{\"5\":{\"comments\":-1,\"alerted\":true}}}",
+	"{\"version\":1,\"roots\":{\"5\":{\"comments\":1,\"alerted\":1}}}",
+	"{\"version\":1,\"roots\":{\"5\":{\"comments\":1}}}",
+	"{\"version\":1,\"roots\":{}} trailing",
+	"{\"version\":1,\"roots\":{}}{}",
+};
+
+START_TEST(unit_corrupt_files_refused)
+{
+	char *dir = tmpdir(), *p = path_in(dir, "state.json"), err[512];
+	for (size_t i = 0; i < sizeof corrupt / sizeof *corrupt; i++) {
+		spit(p, corrupt[i]);
+		err[0] = '\0';
+		struct state *s = state_open(p, err, sizeof err);
+		ck_assert_msg(s == NULL, "accepted: %s", corrupt[i]);
+		ck_assert_msg(strncmp(err, p, strlen(p)) == 0,
+			      "message does not name the file: %s", err);
+		char *text = slurp(p);
+		ck_assert_str_eq(text, corrupt[i]); /* never replaced */
+		free(text);
+	}
+	spit(p, "{\"version\":1,\"roots\":{\"5\":{\"comments\":3,");
+	struct state *s = state_open(p, err, sizeof err);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "truncated"), "%s", err);
+	spit(p, "hello");
+	s = state_open(p, err, sizeof err);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "not JSON"), "%s", err);
+	/* A good file with a trailing newline and whitespace is fine. */
+	spit(p, " {\"version\":1,\"roots\":{\"5\":{\"comments\":3,"
+		"\"alerted\":false}}}\n\n");
+	s = state_open(p, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	state_free(s);
+	rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+START_TEST(unit_lock_excludes_second_open)
+{
+	char *dir = tmpdir(), *p = path_in(dir, "state.json"), err[512];
+	struct state *a = state_open(p, err, sizeof err);
+	ck_assert_ptr_nonnull(a);
+	struct state *b = state_open(p, err, sizeof err);
+	ck_assert_ptr_null(b);
+	ck_assert_msg(strstr(err, "in use by another hnbatch run") &&
+		      strstr(err, ".lock"), "%s", err);
+	state_free(a);
+	b = state_open(p, err, sizeof err); /* released with the first */
+	ck_assert_msg(b != NULL, "%s", err);
+	state_free(b);
+	rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+struct claimer {
+	struct state *s;
+	int won;
+};
+
+static void *claim_all(void *arg)
+{
+	struct claimer *c = arg;
+	for (uint64_t id = 1; id <= 2000; id++)
+		c->won += state_claim_alert(c->s, id) == 1;
+	return NULL;
+}
+
+START_TEST(unit_claims_from_threads)
+{
+	struct state *s = state_new();
+	ck_assert_ptr_nonnull(s);
+	struct claimer c[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		c[i] = (struct claimer){ s, 0 };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, claim_all, &c[i]), 0);
+	}
+	int won = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		won += c[i].won;
+	}
+	ck_assert_int_eq(won, 2000); /* each root claimed exactly once */
+	ck_assert_int_eq(state_count(s), 2000);
+	char err[64];
+	ck_assert_int_eq(state_save(s, err, sizeof err), 0); /* in memory */
+	state_free(s);
+}
+END_TEST
+
+/* ---- through the binary ---------------------------------------------- */
+
+static void put_story(struct fakeapi *api, uint64_t id, int n)
+{
+	char buf[4096];
+	size_t o = (size_t)snprintf(buf, sizeof buf, "{\"id\":%llu,\"type\":"
+		"\"story\",\"title\":\"s%llu\",\"kids\":[",
+		(unsigned long long)id, (unsigned long long)id);
+	for (int j = 1; j <= n; j++) {
+		uint64_t k = id * 1000 + (uint64_t)j;
+		char kb[128];
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%llu",
+				      j > 1 ? "," : "", (unsigned long long)k);
+		snprintf(kb, sizeof kb, "{\"id\":%llu,\"type\":\"comment\"}",
+			 (unsigned long long)k);
+		ck_assert_int_eq(fakeapi_put(api, k, kb), 0);
+	}
+	snprintf(buf + o, sizeof buf - o, "]}");
+	ck_assert_int_eq(fakeapi_put(api, id, buf), 0);
+}
+
+static void run(const char *const *args, struct runbin_result *res)
+{
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, TIMEOUT, res), 0);
+	ck_assert_msg(!res->timed_out, "timed out: %s", res->err);
+}
+
+/* `previous` of the record for id in jsonl output: -1 for null. */
+static int64_t previous_of(const char *out, uint64_t id)
+{
+	char *copy = strdup(out), *save = NULL;
+	int64_t prev = -2;
+	for (char *l = strtok_r(copy, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(l), *v;
+		ck_assert_msg(o != NULL, "not JSON: %s", l);
+		ck_assert(json_object_object_get_ex(o, "id", &v));
+		if ((uint64_t)json_object_get_int64(v) == id) {
+			ck_assert_msg(json_object_object_get_ex(o, "previous", &v),
+				      "no previous: %s", l);
+			prev = v ? json_object_get_int64(v) : -1;
+		}
+		json_object_put(o);
+	}
+	free(copy);
+	ck_assert_msg(prev != -2, "no record for %llu", (unsigned long long)id);
+	return prev;
+}
+
+START_TEST(bin_second_run_quiet_with_previous)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	put_story(api, 11, 5);
+	put_story(api, 12, 2);
+	char *dir = tmpdir(), *st = path_in(dir, "state.json"),
+	     *log = path_in(dir, "alerts"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "11", "--id",
+			       "12", "--threshold", "3", "--alert-cmd", cmd,
+			       "--state", st, "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	ck_assert_int_eq(previous_of(res.out, 11), -1);
+	ck_assert_int_eq(previous_of(res.out, 12), -1);
+	char *got = slurp(log);
+	ck_assert_msg(got && strcmp(got, "11\n") == 0, "%s", got);
+	free(got);
+	runbin_result_free(&res);
+
+	/* Same data again: no alert, previous = last count. */
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	ck_assert_int_eq(previous_of(res.out, 11), 5);
+	ck_assert_int_eq(previous_of(res.out, 12), 2);
+	ck_assert_ptr_null(strstr(res.err, "alert: "));
+	got = slurp(log);
+	ck_assert_str_eq(got, "11\n");
+	free(got);
+	runbin_result_free(&res);
+
+	/* 12 grows past the threshold: it alerts now, once. */
+	put_story(api, 12, 6);
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	ck_assert_int_eq(previous_of(res.out, 12), 2);
+	got = slurp(log);
+	ck_assert_str_eq(got, "11\n12\n");
+	free(got);
+	runbin_result_free(&res);
+	run(args, &res);
+	ck_assert_int_eq(previous_of(res.out, 12), 6);
+	got = slurp(log);
+	ck_assert_str_eq(got, "11\n12\n");
+	free(got);
+	runbin_result_free(&res);
+	ck_assert_int_eq(files_with(dir, ".tmp"), 0);
+
+	rm_rf(dir);
+	free(dir);
+	free(st);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(bin_undelivered_alert_is_raised_again)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 21, 5);
+	char *dir = tmpdir(), *st = path_in(dir, "state.json");
+	const char *fail[] = { "--api", fakeapi_url(api), "--id", "21",
+			       "--threshold", "3", "--alert-cmd", "exit 1",
+			       "--alert-retries", "0", "--state", st, NULL };
+	struct runbin_result res;
+	run(fail, &res);
+	ck_assert_msg(res.exited && res.status == 1, "%s", res.err);
+	runbin_result_free(&res);
+	/* Neither delivered nor spooled: not marked alerted. */
+	const char *ok[] = { "--api", fakeapi_url(api), "--id", "21",
+			     "--threshold", "3", "--alert-cmd", "true",
+			     "--state", st, NULL };
+	run(ok, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	ck_assert_msg(strstr(res.err, "alert: 21 has 5 comments"), "%s",
+		      res.err);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(st);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(bin_corrupt_state_exit_2)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 31, 5);
+	char *dir = tmpdir(), *st = path_in(dir, "state.json");
+	const char *bad[] = {
+		"{\"version\":1,\"roots\":{\"31\":{\"comments\":5,\"ale",
+		"not json at all",
+		"{\"version\":1,\"roots\":{\"31\":\"five\"}}",
+		"",
+	};
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "31",
+			       "--threshold", "3", "--state", st, "--format",
+			       "jsonl", NULL };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		spit(st, bad[i]);
+		struct runbin_result res;
+		run(args, &res);
+		ck_assert_msg(res.exited && res.status == 2, "%s for <%s>: %s",
+			      runbin_describe(&res), bad[i], res.err);
+		ck_assert_msg(strstr(res.err, st), "file not named: %s", res.err);
+		ck_assert_int_eq(res.out_len, 0);
+		ck_assert_int_eq(fakeapi_total_requests(api), 0);
+		char *text = slurp(st);
+		ck_assert_str_eq(text, bad[i]);
+		free(text);
+		runbin_result_free(&res);
+	}
+	rm_rf(dir);
+	free(dir);
+	free(st);
+	fakeapi_stop(api);
+}
+END_TEST
+
+START_TEST(bin_locked_state_exit_2)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 41, 5);
+	char *dir = tmpdir(), *st = path_in(dir, "state.json"),
+	     *lock = path_in(dir, "state.json.lock");
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0); /* an overlapping run */
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "41",
+			       "--state", st, NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 2, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.err, "in use by another hnbatch run"), "%s",
+		      res.err);
+	ck_assert_int_eq(fakeapi_total_requests(api), 0);
+	runbin_result_free(&res);
+	close(fd); /* the other run ends: this one may go */
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(st);
+	free(lock);
+	fakeapi_stop(api);
+}
+END_TEST
+
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tu = tcase_create("unit");
+	TCase *tb = tcase_create("binary");
+	tcase_add_test(tu, unit_roundtrip);
+	tcase_add_test(tu, unit_unknown_count_is_null);
+	tcase_add_test(tu, unit_corrupt_files_refused);
+	tcase_add_test(tu, unit_lock_excludes_second_open);
+	tcase_add_test(tu, unit_claims_from_threads);
+	suite_add_tcase(s, tu);
+	tcase_set_timeout(tb, 240);
+	tcase_add_test(tb, bin_second_run_quiet_with_previous);
+	tcase_add_test(tb, bin_undelivered_alert_is_raised_again);
+	tcase_add_test(tb, bin_corrupt_state_exit_2);
+	tcase_add_test(tb, bin_locked_state_exit_2);
+	suite_add_tcase(s, tb);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(state_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
