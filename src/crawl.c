@@ -91,7 +91,9 @@ struct crawl {
 	size_t nroots;
 	struct workq q;
 	struct worker *workers;
-	size_t nworkers;
+	size_t nworkers;          /* set up workers: written under mu by main
+	                             before they start and after they are
+	                             joined; read by finish() under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	atomic_int stop;
@@ -117,10 +119,10 @@ static void finish(struct crawl *c, enum crawl_stop why)
 	if (!atomic_compare_exchange_strong(&c->stop, &expected, (int)why))
 		return;
 	workq_close(&c->q);
-	for (size_t i = 0; i < c->nworkers; i++)
-		if (c->workers[i].f)
-			fetcher_wakeup(c->workers[i].f);
 	pthread_mutex_lock(&c->mu);
+	/* c->mu is held: the set of workers cannot change under us */
+	for (size_t i = 0; i < c->nworkers; i++)
+		fetcher_wakeup(c->workers[i].f);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 }
@@ -585,23 +587,28 @@ enum crawl_stop crawl_run(struct crawl *c)
 		atomic_store(&c->t1, c->t0);
 		return CRAWL_DONE;
 	}
-	size_t nw = c->o.threads;
+	size_t nw = c->o.threads, ready = 0, started = 0;
 	c->workers = calloc(nw, sizeof *c->workers);
 	if (!c->workers)
 		return CRAWL_ERROR;
-	for (size_t i = 0; i < nw; i++) {
+	for (; ready < nw; ready++) {
 		size_t win = c->o.concurrency / nw +
-			     (i < c->o.concurrency % nw ? 1 : 0);
-		if (worker_init(c, &c->workers[i], win ? win : 1, i + 1) != 0) {
-			log_error("cannot set up worker %zu", i);
-			c->nworkers = i + 1;
+			     (ready < c->o.concurrency % nw ? 1 : 0);
+		if (worker_init(c, &c->workers[ready], win ? win : 1,
+				ready + 1) != 0) {
+			worker_free(&c->workers[ready]);
+			log_error("cannot set up worker %zu", ready);
 			finish(c, CRAWL_ERROR);
-			goto join;
+			break;
 		}
 	}
+	pthread_mutex_lock(&c->mu);
+	c->nworkers = ready;
+	pthread_mutex_unlock(&c->mu);
+	if (ready < nw)
+		goto join;
 	struct work *w = malloc(c->nroots * sizeof *w);
 	if (!w) {
-		c->nworkers = nw;
 		finish(c, CRAWL_ERROR);
 		goto join;
 	}
@@ -610,13 +617,11 @@ enum crawl_stop crawl_run(struct crawl *c)
 						      (uint32_t)i, 0, 0 };
 	int pushed = workq_push(&c->q, w, c->nroots);
 	free(w);
-	c->nworkers = nw;
 	if (pushed != 0) {
 		finish(c, CRAWL_ERROR);
 		goto join;
 	}
 
-	size_t started = 0;
 	for (; started < nw; started++)
 		if (pthread_create(&c->workers[started].th, NULL, worker_main,
 				   &c->workers[started]) != 0) {
@@ -658,7 +663,10 @@ join:
 	for (size_t i = 0; i < c->nroots; i++)
 		if (!atomic_load(&c->roots[i].done))
 			make_result(c, i, forced);
-	for (size_t i = 0; i < c->nworkers; i++)
+	pthread_mutex_lock(&c->mu);
+	c->nworkers = 0;
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < ready; i++)
 		worker_free(&c->workers[i]);
 	return why;
 }
