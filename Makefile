@@ -73,8 +73,8 @@ check: $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
 bench: hnbatch
 	scripts/bench
 
-demo: hnbatch $(BUILD)/hnfake
-	HNFAKE_BIN=$(CURDIR)/$(BUILD)/hnfake scripts/demo
+demo: $(BUILD)/hnbatch $(BUILD)/hnfake
+	HNBATCH_BIN=$(CURDIR)/$(BUILD)/hnbatch HNFAKE_BIN=$(CURDIR)/$(BUILD)/hnfake scripts/demo
 
 install: hnbatch
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
