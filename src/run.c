@@ -5,7 +5,13 @@
  * on_signal(), which cancels the current crawl; `mu` guards `cur` and
  * `signo`, and main clears `cur` under `mu` before freeing the crawl, so a
  * signal never touches a freed crawl. `cv` wakes main from the sleep between
- * periodic iterations. */
+ * periodic iterations.
+ *
+ * Alerts and --state: opened before anything is fetched (a bad or locked
+ * state or spool file is exit 2); workers raise alerts through the crawl's
+ * on_root callback (alert_on_root); `previous` is filled in and the state
+ * saved after each crawl; alert_finish() runs once, after the results and
+ * the summary are out (also after a signal), bounded by --alert-timeout. */
 #include "run.h"
 
 #include <errno.h>
