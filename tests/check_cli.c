@@ -1,0 +1,347 @@
+/* check_cli.c — the command line of the real binary ($HNBATCH_BIN): input
+ * errors (exit 2, "FILE:LINE" on stderr, nothing fetched), --help,
+ * --version, '-' for stdin. Every run points --api at a fake API started
+ * by the test (fakeapi.c), so "nothing fetched" is measured, not assumed.
+ * Each test is a forked child (Check's default) with its own fake API and
+ * temp dir; assertions run on the test's thread. */
+#include "fakeapi.h"
+#include "runbin.h"
+
+#include <check.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RUN_MS (60 * 1000)
+
+/* Environment for the child: no proxy may divert loopback requests. */
+static const char *const child_env[] = {
+	"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+	"all_proxy", "ALL_PROXY", "HNBATCH_API", NULL
+};
+
+static struct fakeapi *api;
+static char dir[4096];
+
+static void setup(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	/* two stories with one comment each, for the runs that succeed */
+	ck_assert(fakeapi_put(api, 8863, "{\"by\":\"dhouston\",\"descendants\":1,"
+		"\"id\":8863,\"kids\":[9224],\"title\":\"My YC app: Dropbox\","
+		"\"type\":\"story\"}") == 0);
+	ck_assert(fakeapi_put(api, 9224, "{\"by\":\"BrandonM\",\"id\":9224,"
+		"\"parent\":8863,\"text\":\"x\",\"type\":\"comment\"}") == 0);
+	ck_assert(fakeapi_put(api, 121003, "{\"by\":\"tel\",\"descendants\":1,"
+		"\"id\":121003,\"kids\":[121016],\"title\":\"Ask HN\","
+		"\"type\":\"story\"}") == 0);
+	ck_assert(fakeapi_put(api, 121016, "{\"by\":\"x\",\"id\":121016,"
+		"\"parent\":121003,\"text\":\"y\",\"type\":\"comment\"}") == 0);
+	snprintf(dir, sizeof dir, "%s/check_cli.XXXXXX", t && *t ? t : "/tmp");
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
+}
+
+static void teardown(void)
+{
+	fakeapi_stop(api);
+	api = NULL;
+}
+
+/* dir/name holding text; returns the path (malloc'd). */
+static char *file(const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	ck_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	ck_assert_msg((f = fopen(path, "w")) != NULL, "cannot create %s", path);
+	ck_assert(fputs(text, f) >= 0);
+	ck_assert(fclose(f) == 0);
+	return path;
+}
+
+/* hnbatch --api URL --format jsonl --no-progress ARGS... */
+static void run(const char *const *args, const char *in,
+		struct runbin_result *res)
+{
+	const char *argv[32];
+	size_t n = 0;
+
+	argv[n++] = "--api";
+	argv[n++] = fakeapi_url(api);
+	argv[n++] = "--format";
+	argv[n++] = "jsonl";
+	argv[n++] = "--no-progress";
+	for (; *args && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	ck_assert_msg(runbin_run(argv, in, child_env, RUN_MS, res) == 0,
+		      "cannot run %s", runbin_path());
+	ck_assert_msg(!res->timed_out, "no exit in %d ms; stderr: %.2000s",
+		      RUN_MS, res->err);
+	ck_assert_msg(!strstr(res->err, "Sanitizer") &&
+		      !strstr(res->err, "runtime error:"),
+		      "sanitizer report from %s:\n%.4000s", runbin_path(),
+		      res->err);
+}
+
+/* An input error: exit 2, stderr names `where`, nothing fetched, nothing
+ * on stdout. */
+static void input_error(const struct runbin_result *res, const char *where)
+{
+	ck_assert_msg(res->exited && res->status == 2,
+		      "%s, want exit 2; stderr: %.1000s", runbin_describe(res),
+		      res->err);
+	if (where)
+		ck_assert_msg(strstr(res->err, where) != NULL,
+			      "stderr does not name '%s': %.1000s", where,
+			      res->err);
+	ck_assert_msg(fakeapi_total_requests(api) == 0,
+		      "the API got %" PRIu64 " requests for a bad input",
+		      fakeapi_total_requests(api));
+	ck_assert_msg(res->out_len == 0, "stdout not empty: %.500s", res->out);
+}
+
+/* A file whose line 4 is `bad` (after a comment, a good id, a blank line):
+ * exit 2 naming FILE:4, zero requests. */
+static void bad_line(const char *bad)
+{
+	struct runbin_result res;
+	char text[512], where[4200];
+
+	snprintf(text, sizeof text, "# roots\n8863\n\n%s\n121003\n", bad);
+	char *path = file("ids.txt", text);
+	snprintf(where, sizeof where, "%s:4", path);
+	run((const char *[]){ path, NULL }, NULL, &res);
+	input_error(&res, where);
+	runbin_result_free(&res);
+	free(path);
+}
+
+START_TEST(bad_not_number)   { bad_line("12ab"); }   END_TEST
+START_TEST(bad_negative)     { bad_line("-5"); }     END_TEST
+START_TEST(bad_zero)         { bad_line("0"); }      END_TEST
+START_TEST(bad_past_2_53)    { bad_line("9007199254740993"); } END_TEST
+START_TEST(bad_huge)         { bad_line("99999999999999999999999"); } END_TEST
+START_TEST(bad_link_no_id)
+{
+	bad_line("https://news.ycombinator.com/item?foo=8863");
+}
+END_TEST
+
+START_TEST(bad_line_in_second_file)
+{
+	struct runbin_result res;
+	char *good = file("good.txt", "8863\n");
+	char *bad = file("bad.txt", "121003\r\n12ab\r\n");
+	char where[4200];
+
+	snprintf(where, sizeof where, "%s:2", bad);
+	run((const char *[]){ good, bad, NULL }, NULL, &res);
+	input_error(&res, where);
+	runbin_result_free(&res);
+	free(good);
+	free(bad);
+}
+END_TEST
+
+START_TEST(bad_id_option)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "--id", "12ab", NULL }, NULL, &res);
+	input_error(&res, "12ab");
+	runbin_result_free(&res);
+}
+END_TEST
+
+START_TEST(bad_url_option)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "--id", "8863", "--url",
+			      "https://news.ycombinator.com/news", NULL },
+	    NULL, &res);
+	input_error(&res, NULL);
+	runbin_result_free(&res);
+}
+END_TEST
+
+START_TEST(no_such_file)
+{
+	struct runbin_result res;
+	char *path;
+
+	ck_assert(asprintf(&path, "%s/does-not-exist.txt", dir) > 0);
+	run((const char *[]){ "--id", "8863", path, NULL }, NULL, &res);
+	input_error(&res, path);
+	runbin_result_free(&res);
+	free(path);
+}
+END_TEST
+
+START_TEST(unknown_option)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "--no-such-option", "--id", "8863", NULL }, NULL,
+	    &res);
+	input_error(&res, "no-such-option");
+	runbin_result_free(&res);
+}
+END_TEST
+
+START_TEST(bad_format)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "--id", "8863", "--format", "xml", NULL }, NULL,
+	    &res);
+	input_error(&res, "xml");
+	runbin_result_free(&res);
+}
+END_TEST
+
+START_TEST(help)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "--help", NULL }, NULL, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s; stderr: %.500s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.out, "--id") && strstr(res.out, "--format"),
+		      "help on stdout lists the options: %.1000s", res.out);
+	ck_assert_uint_eq(fakeapi_total_requests(api), 0);
+	runbin_result_free(&res);
+
+	run((const char *[]){ "-h", NULL }, NULL, &res);
+	ck_assert_msg(res.exited && res.status == 0, "-h: %s",
+		      runbin_describe(&res));
+	ck_assert_msg(strstr(res.out, "--id") != NULL, "-h: %.300s", res.out);
+	runbin_result_free(&res);
+}
+END_TEST
+
+START_TEST(version)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "--version", NULL }, NULL, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s; stderr: %.500s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.out, "hnbatch") && strpbrk(res.out, "0123456789"),
+		      "version on stdout: %.300s", res.out);
+	ck_assert_uint_eq(fakeapi_total_requests(api), 0);
+	runbin_result_free(&res);
+
+	run((const char *[]){ "-V", NULL }, NULL, &res);
+	ck_assert_msg(res.exited && res.status == 0, "-V: %s",
+		      runbin_describe(&res));
+	ck_assert_msg(strstr(res.out, "hnbatch") != NULL, "-V: %.300s", res.out);
+	runbin_result_free(&res);
+}
+END_TEST
+
+/* Count records with "id":N on stdout. */
+static int has_id(const char *out, uint64_t id)
+{
+	char key[48];
+
+	snprintf(key, sizeof key, "{\"id\":%" PRIu64 ",", id);
+	return strstr(out, key) != NULL;
+}
+
+START_TEST(stdin_dash)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "-", NULL },
+	    "# from stdin\n  121003\r\n\nhttps://news.ycombinator.com/item?id=8863\n",
+	    &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s; stderr: %.1000s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(has_id(res.out, 121003) && has_id(res.out, 8863),
+		      "both roots: %.1000s", res.out);
+	ck_assert_msg(strstr(res.out, "\"id\":121003,") <
+		      strstr(res.out, "\"id\":8863,"), "input order: %s", res.out);
+	ck_assert_uint_eq(fakeapi_requests(api, 8863), 1);
+	ck_assert_uint_eq(fakeapi_requests(api, 9224), 1);
+	runbin_result_free(&res);
+}
+END_TEST
+
+START_TEST(stdin_dash_error)
+{
+	struct runbin_result res;
+
+	run((const char *[]){ "-", NULL }, "8863\n-5\n", &res);
+	input_error(&res, ":2");
+	runbin_result_free(&res);
+}
+END_TEST
+
+START_TEST(empty_input)
+{
+	/* only comments and blanks: no roots. Not an error to fetch nothing,
+	 * but nothing may be fetched and nothing printed. */
+	struct runbin_result res;
+	char *path = file("empty.txt", "# nothing\n\n   \n");
+
+	run((const char *[]){ path, NULL }, NULL, &res);
+	ck_assert_msg(res.exited && (res.status == 0 || res.status == 2),
+		      "%s", runbin_describe(&res));
+	ck_assert_uint_eq(fakeapi_total_requests(api), 0);
+	ck_assert_msg(res.out_len == 0, "stdout: %.300s", res.out);
+	runbin_result_free(&res);
+	free(path);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("input errors");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, bad_not_number);
+	tcase_add_test(tc, bad_negative);
+	tcase_add_test(tc, bad_zero);
+	tcase_add_test(tc, bad_past_2_53);
+	tcase_add_test(tc, bad_huge);
+	tcase_add_test(tc, bad_link_no_id);
+	tcase_add_test(tc, bad_line_in_second_file);
+	tcase_add_test(tc, bad_id_option);
+	tcase_add_test(tc, bad_url_option);
+	tcase_add_test(tc, no_such_file);
+	tcase_add_test(tc, unknown_option);
+	tcase_add_test(tc, bad_format);
+	tcase_add_test(tc, stdin_dash_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ok");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, help);
+	tcase_add_test(tc, version);
+	tcase_add_test(tc, stdin_dash);
+	tcase_add_test(tc, empty_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(cli_suite());
+
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

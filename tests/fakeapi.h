@@ -1,0 +1,137 @@
+/* fakeapi.h — an in-process fake of the Hacker News API for tests.
+ *
+ * A libmicrohttpd server on 127.0.0.1 (ephemeral port) that answers like
+ * https://hacker-news.firebaseio.com/v0:
+ *   GET /v0/item/<id>.json   the item's body (200, application/json), or the
+ *                            body `null` (200) for an id it does not hold
+ *   GET /v0/<name>.json      a list set with fakeapi_put_list (topstories...)
+ *   anything else            404
+ * HEAD is answered like GET. Request bodies are read and ignored.
+ *
+ * Faults can be injected per item, per list, or for every item (see struct
+ * fakeapi_fault). All functions are safe to call from any thread while the
+ * server runs; the server's own threads never call back into the test.
+ * Counters are exact once the client has finished (e.g. the binary exited). */
+#ifndef HNBATCH_TESTS_FAKEAPI_H
+#define HNBATCH_TESTS_FAKEAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fakeapi;
+
+/* What to do with the requests for one item (or list). Zero it, then set
+ * what you need. Request number n (1-based, counted per id) is answered:
+ *   n <= drop_first                      connection closed, no response
+ *   n <= drop_first + fail_first         HTTP `status` (503 when 0), a small
+ *                                        JSON error body, Retry-After header
+ *                                        when retry_after is not NULL
+ *   otherwise                            the normal answer: `body` when set,
+ *                                        else a generated body of gen_size
+ *                                        bytes when gen_size > 0, else the
+ *                                        stored item (or `null`)
+ * Every answer (the drop included) is held back delay_ms first; the normal
+ * answer's body is then sent trickle_bytes at a time, one piece every
+ * trickle_ms. None of this blocks the server: held connections are
+ * suspended and a timer thread resumes them. fakeapi_stop() resumes every
+ * held connection at once and closes it unanswered. */
+struct fakeapi_fault {
+	unsigned drop_first;
+	unsigned fail_first;          /* UINT_MAX: fail every request */
+	unsigned status;              /* status of the failures; 0 means 503 */
+	const char *retry_after;      /* Retry-After value ("2"), or NULL */
+
+	unsigned delay_ms;            /* hold every answer this long */
+	unsigned trickle_bytes;       /* > 0: send the body this many bytes... */
+	unsigned trickle_ms;          /* ...every this many ms */
+
+	const char *body;             /* raw body instead of the item's; may */
+	size_t body_len;              /* hold NULs; body_len 0 = strlen(body) */
+	unsigned body_status;         /* status of the normal answer; 0 = 200 */
+	const char *content_type;     /* NULL: application/json; charset=utf-8 */
+
+	uint64_t gen_size;            /* > 0: a generated body of this many bytes
+	                                 ({"id":N,"type":"comment","text":"xx..
+	                                 "}), streamed, never held in memory */
+	int chunked;                  /* 1: no Content-Length (chunked) */
+	uint64_t truncate_at;         /* > 0: close the connection after this
+	                                 many body bytes (Content-Length kept) */
+};
+
+/* Start a server on 127.0.0.1:0. Raises this process's soft RLIMIT_NOFILE to
+ * its hard limit so about a thousand connections fit. Returns NULL (with a
+ * message on stderr) on failure. Set FAKEAPI_DEBUG=1 in the environment for
+ * libmicrohttpd's own error log. */
+struct fakeapi *fakeapi_start(void);
+
+/* Close held connections, stop the server, free everything. NULL is ok. */
+void fakeapi_stop(struct fakeapi *api);
+
+/* "http://127.0.0.1:PORT/v0", owned by api (valid until fakeapi_stop). */
+const char *fakeapi_url(const struct fakeapi *api);
+unsigned fakeapi_port(const struct fakeapi *api);
+
+/* Store or replace one item's body (copied). Returns 0, or -1 on out of
+ * memory. fakeapi_remove makes the id answer `null` again. */
+int fakeapi_put(struct fakeapi *api, uint64_t id, const char *body);
+int fakeapi_remove(struct fakeapi *api, uint64_t id);
+
+/* Store every line of a JSON-lines file as the body of the item whose
+ * top-level "id" it holds. Blank lines are skipped. Returns the number of
+ * items stored, or -1 (message on stderr naming FILE:LINE) on a line without
+ * a top-level numeric id, a read error or out of memory. */
+long fakeapi_load_jsonl(struct fakeapi *api, const char *path);
+
+/* Serve body (copied) as /v0/<name>.json, e.g. name "topstories". 0 or -1. */
+int fakeapi_put_list(struct fakeapi *api, const char *name, const char *body);
+
+/* Faults (the struct and its strings are copied). f == NULL clears.
+ * fakeapi_fault_default applies to every item without a fault of its own.
+ * Return 0, or -1 on out of memory. */
+int fakeapi_fault(struct fakeapi *api, uint64_t id,
+		  const struct fakeapi_fault *f);
+int fakeapi_fault_list(struct fakeapi *api, const char *name,
+		       const struct fakeapi_fault *f);
+int fakeapi_fault_default(struct fakeapi *api, const struct fakeapi_fault *f);
+
+/* Answer a fraction `rate` (0..1) of the item requests that would get their
+ * normal answer with HTTP `status` (0 = 503) instead, drawn from a PRNG
+ * seeded with `seed`. rate 0 turns it off. */
+void fakeapi_random_fail(struct fakeapi *api, double rate, uint64_t seed,
+			 unsigned status);
+
+/* Counters. */
+struct fakeapi_stats {
+	uint64_t requests;        /* every request, any path */
+	uint64_t item_requests;   /* GET /v0/item/<id>.json */
+	uint64_t list_requests;   /* GET /v0/<name>.json, when name is a list */
+	uint64_t not_found;       /* answered 404 */
+	uint64_t injected;        /* answered with an injected failure status */
+	uint64_t dropped;         /* closed without an answer (drop_first) */
+	uint64_t connections;     /* TCP connections accepted */
+	unsigned open_now, open_max;          /* connections open at once */
+	unsigned inflight_now, inflight_max;  /* requests being answered */
+};
+void fakeapi_get_stats(struct fakeapi *api, struct fakeapi_stats *st);
+
+/* Requests received for one item id / one list name. */
+uint64_t fakeapi_requests(struct fakeapi *api, uint64_t id);
+uint64_t fakeapi_list_requests(struct fakeapi *api, const char *name);
+uint64_t fakeapi_total_requests(struct fakeapi *api);
+
+/* Number of distinct item ids requested more than once (0 when every item
+ * was fetched at most once). */
+uint64_t fakeapi_items_requested_twice(struct fakeapi *api);
+
+/* Zero every counter (item, list and global; open_now/inflight_now kept). */
+void fakeapi_reset_counts(struct fakeapi *api);
+
+/* The User-Agent header of the latest request, copied into buf ("" when none
+ * yet). */
+void fakeapi_last_user_agent(struct fakeapi *api, char *buf, size_t len);
+
+/* Wait until at least n requests (any path) have arrived, or timeout_ms
+ * passed. Returns 1 when reached, 0 on timeout. */
+int fakeapi_wait_requests(struct fakeapi *api, uint64_t n, int timeout_ms);
+
+#endif
