@@ -99,7 +99,7 @@ struct crawl {
 	atomic_int stop;
 	atomic_uint_fast64_t roots_done, items, fetches, failed, inflight;
 	atomic_uint_fast64_t by_reason[FAIL_NREASONS];
-	double t0;
+	double t0;               /* set by crawl_new, read-only after */
 	_Atomic double t1;      /* 0 while running */
 };
 
@@ -525,6 +525,7 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 	if (c->o.retry_cap_ms <= 0)
 		c->o.retry_cap_ms = 10000;
 	c->nroots = n;
+	c->t0 = log_now_ms(); /* here, before any thread can read it */
 	c->roots = calloc(n ? n : 1, sizeof *c->roots);
 	c->results = calloc(n ? n : 1, sizeof *c->results);
 	if (!c->roots || !c->results || workq_init(&c->q) != 0)
@@ -582,7 +583,6 @@ static void worker_free(struct worker *wk)
 
 enum crawl_stop crawl_run(struct crawl *c)
 {
-	c->t0 = log_now_ms();
 	if (c->nroots == 0) {
 		atomic_store(&c->t1, c->t0);
 		return CRAWL_DONE;
