@@ -25,6 +25,8 @@ static const char *const child_env[] = {
 
 static struct fakeapi *api;
 static char dir[4096];
+static char *made[8];              /* files made in dir, removed by teardown */
+static size_t nmade;
 
 static void setup(void)
 {
@@ -51,15 +53,23 @@ static void teardown(void)
 {
 	fakeapi_stop(api);
 	api = NULL;
+	for (size_t i = 0; i < nmade; i++) {
+		unlink(made[i]);
+		free(made[i]);
+	}
+	nmade = 0;
+	rmdir(dir);
 }
 
-/* dir/name holding text; returns the path (malloc'd). */
-static char *file(const char *name, const char *text)
+/* dir/name holding text; returns the path (owned by teardown). */
+static const char *file(const char *name, const char *text)
 {
 	char *path;
 	FILE *f;
 
+	ck_assert(nmade < sizeof made / sizeof made[0]);
 	ck_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	made[nmade++] = path;
 	ck_assert_msg((f = fopen(path, "w")) != NULL, "cannot create %s", path);
 	ck_assert(fputs(text, f) >= 0);
 	ck_assert(fclose(f) == 0);
@@ -116,12 +126,11 @@ static void bad_line(const char *bad)
 	char text[512], where[4200];
 
 	snprintf(text, sizeof text, "# roots\n8863\n\n%s\n121003\n", bad);
-	char *path = file("ids.txt", text);
+	const char *path = file("ids.txt", text);
 	snprintf(where, sizeof where, "%s:4", path);
 	run((const char *[]){ path, NULL }, NULL, &res);
 	input_error(&res, where);
 	runbin_result_free(&res);
-	free(path);
 }
 
 START_TEST(bad_not_number)   { bad_line("12ab"); }   END_TEST
@@ -138,16 +147,14 @@ END_TEST
 START_TEST(bad_line_in_second_file)
 {
 	struct runbin_result res;
-	char *good = file("good.txt", "8863\n");
-	char *bad = file("bad.txt", "121003\r\n12ab\r\n");
+	const char *good = file("good.txt", "8863\n");
+	const char *bad = file("bad.txt", "121003\r\n12ab\r\n");
 	char where[4200];
 
 	snprintf(where, sizeof where, "%s:2", bad);
 	run((const char *[]){ good, bad, NULL }, NULL, &res);
 	input_error(&res, where);
 	runbin_result_free(&res);
-	free(good);
-	free(bad);
 }
 END_TEST
 
@@ -291,7 +298,7 @@ START_TEST(empty_input)
 	/* only comments and blanks: no roots. Not an error to fetch nothing,
 	 * but nothing may be fetched and nothing printed. */
 	struct runbin_result res;
-	char *path = file("empty.txt", "# nothing\n\n   \n");
+	const char *path = file("empty.txt", "# nothing\n\n   \n");
 
 	run((const char *[]){ path, NULL }, NULL, &res);
 	ck_assert_msg(res.exited && (res.status == 0 || res.status == 2),
@@ -299,7 +306,6 @@ START_TEST(empty_input)
 	ck_assert_uint_eq(fakeapi_total_requests(api), 0);
 	ck_assert_msg(res.out_len == 0, "stdout: %.300s", res.out);
 	runbin_result_free(&res);
-	free(path);
 }
 END_TEST
 

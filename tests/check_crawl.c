@@ -152,29 +152,30 @@ static void report_check(struct report *r, const char *what)
 	free(r->p);
 }
 
-/* A fresh directory for this test's files (removed at exit by nobody: it is
- * small and under $TMPDIR). */
-static const char *tmpdir(void)
+/* Write text to a new file in a fresh directory under $TMPDIR; returns its
+ * path (malloc'd). drop_file() removes both. */
+static char *write_file(const char *name, const char *text)
 {
-	static char dir[4096];
+	char dir[4096], *path;
 	const char *t = getenv("TMPDIR");
+	FILE *f;
 
 	snprintf(dir, sizeof dir, "%s/check_crawl.XXXXXX", t && *t ? t : "/tmp");
 	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
-	return dir;
-}
-
-static char *write_file(const char *dir, const char *name, const char *text)
-{
-	char *path;
-	FILE *f;
-
 	ck_assert(asprintf(&path, "%s/%s", dir, name) > 0);
 	f = fopen(path, "w");
 	ck_assert_msg(f != NULL, "cannot create %s", path);
 	ck_assert(fputs(text, f) >= 0);
 	ck_assert(fclose(f) == 0);
 	return path;
+}
+
+static void drop_file(char *path)
+{
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+	free(path);
 }
 
 /* Environment for the child: no proxy may divert loopback requests. */
@@ -378,7 +379,7 @@ START_TEST(fixture_set)
 		want_fetches += 1 + (uint64_t)s->trees[i].reachable +
 				(uint64_t)s->trees[i].missing;
 	}
-	idfile = write_file(tmpdir(), "ids.txt", ids);
+	idfile = write_file("ids.txt", ids);
 
 	run_jsonl(api, (const char *[]){ idfile, NULL }, RUN_MS, &res);
 	struct rec *v = parse_out(&res, &n);
@@ -434,8 +435,10 @@ START_TEST(fixture_set)
 	struct fakeapi_stats st;
 	fakeapi_get_stats(api, &st);
 	if (st.item_requests != want_fetches)
-		say(&rep, "the API got %" PRIu64 " item requests, want %" PRIu64,
-		    st.item_requests, want_fetches);
+		say(&rep, "the API got %" PRIu64 " item requests, want %" PRIu64
+		    " (%" PRIu64 " connections, %" PRIu64 " unanswered, slowest"
+		    " answer %" PRIu64 " ms)", st.item_requests, want_fetches,
+		    st.connections, st.unanswered, st.answer_ms_max);
 	uint64_t twice = fakeapi_items_requested_twice(api);
 	if (twice)
 		say(&rep, "%" PRIu64 " items were requested more than once", twice);
@@ -450,7 +453,7 @@ START_TEST(fixture_set)
 	report_check(&rep, what);
 	free(v);
 	free(ids);
-	free(idfile);
+	drop_file(idfile);
 	runbin_result_free(&res);
 	fakeapi_stop(api);
 }
@@ -550,9 +553,11 @@ static void expect_fetches(struct fakeapi *api, const struct rec *r,
 		      twice == 0,
 		      "story %" PRIu64 ": fetches %" PRId64 ", the API got %"
 		      PRIu64 " item requests (%" PRIu64 " ids more than once; "
-		      "%" PRIu64 " connections), want %" PRId64 " once each; "
-		      "stderr: %.1500s", r->id, r->fetches, st.item_requests,
-		      twice, st.connections, want, res->err);
+		      "%" PRIu64 " connections, %" PRIu64 " unanswered, "
+		      "slowest answer %" PRIu64 " ms), want %" PRId64
+		      " once each; stderr: %.1500s", r->id, r->fetches,
+		      st.item_requests, twice, st.connections, st.unanswered,
+		      st.answer_ms_max, want, res->err);
 }
 
 START_TEST(deep_chain)
@@ -738,7 +743,7 @@ START_TEST(missing_root)
 	put_story(api, R, kids, 1);
 	put_comment(api, A, R, "", "");
 	snprintf(text, sizeof text, "%" PRIu64 "\n%" PRIu64 "\n", R, NONE);
-	char *file = write_file(tmpdir(), "ids", text);
+	char *file = write_file("ids", text);
 	run_jsonl(api, (const char *[]){ file, NULL }, RUN_MS, &res);
 	struct rec *v = parse_out(&res, &n);
 	ck_assert_msg(n == 2, "%zu records, want 2; stderr: %.1000s", n, res.err);
@@ -754,7 +759,7 @@ START_TEST(missing_root)
 		      runbin_describe(&res));
 	ck_assert_uint_eq(fakeapi_requests(api, NONE), 1);
 	free(v);
-	free(file);
+	drop_file(file);
 	runbin_result_free(&res);
 	fakeapi_stop(api);
 }
@@ -780,7 +785,7 @@ START_TEST(roots_once)
 		 "https://news.ycombinator.com/item?id=%" PRIu64 "\n", A, B, A);
 	snprintf(ida, sizeof ida, "%" PRIu64, A);
 	snprintf(idc, sizeof idc, "%" PRIu64, C);
-	char *file = write_file(tmpdir(), "ids", text);
+	char *file = write_file("ids", text);
 	run_jsonl(api, (const char *[]){ file, "--id", ida, "--id", idc, NULL },
 		  RUN_MS, &res);
 	struct rec *v = parse_out(&res, &n);
@@ -794,7 +799,7 @@ START_TEST(roots_once)
 	ck_assert_uint_eq(fakeapi_requests(api, A + 1), 1);
 	ck_assert_msg(res.exited && res.status == 0, "%s", runbin_describe(&res));
 	free(v);
-	free(file);
+	drop_file(file);
 	runbin_result_free(&res);
 	fakeapi_stop(api);
 }

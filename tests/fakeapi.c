@@ -1,10 +1,10 @@
 /* fakeapi.c — the fake Hacker News API served by libmicrohttpd (see
  * fakeapi.h for what it answers).
  *
- * Threads: libmicrohttpd runs a pool of POOL_THREADS epoll threads that call
- * on_request, on_completed, on_connection and the body readers; one timer
- * thread resumes held (suspended) connections when their time is due; the
- * test's threads call the public functions.
+ * Threads: libmicrohttpd runs a pool of POOL_THREADS poll (or epoll)
+ * threads that call on_request, on_completed, on_connection and the body
+ * readers; one timer thread resumes held (suspended) connections when their
+ * time is due; the test's threads call the public functions.
  *
  * Locking: api->lock guards every mutable field of struct fakeapi (items,
  * lists, faults, counters, the timer list, `stopping`). It is never held
@@ -132,6 +132,7 @@ struct req {
 	struct fakeapi_fault f;       /* copy of the fault's numbers; its
 	                                 pointers are not used */
 	uint64_t id;
+	uint64_t t0_ms;               /* when the request arrived */
 	int held;
 	struct timer tm;
 };
@@ -632,6 +633,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (!(r = calloc(1, sizeof *r)))
 			return MHD_NO;
 		*req_cls = r;
+		r->t0_ms = now_ms();
 		lock(api);
 		snprintf(api->ua, sizeof api->ua, "%s", ua ? ua : "");
 		if (api->st.inflight_max < ++api->st.inflight_now)
@@ -699,14 +701,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	struct req *r = *req_cls;
 
 	(void)conn;
-	(void)toe;
 	if (!r)
 		return;
 	*req_cls = NULL;
+	uint64_t ms = now_ms() - r->t0_ms;
+	int dropped = r->act == ACT_DROP;
 	free(r->data);
 	free(r);
 	lock(api);
 	api->st.inflight_now--;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !dropped)
+		api->st.unanswered++;
+	if (api->st.answer_ms_max < ms)
+		api->st.answer_ms_max = ms;
 	unlock(api);
 }
 
@@ -757,7 +764,10 @@ struct fakeapi *fakeapi_start(void)
 {
 	struct fakeapi *api = calloc(1, sizeof *api);
 	struct sockaddr_in sa;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+	const char *ev = getenv("FAKEAPI_EVENTS");
+	unsigned flags = MHD_ALLOW_SUSPEND_RESUME |
+		(ev && strcmp(ev, "epoll") == 0 ? MHD_USE_EPOLL_INTERNAL_THREAD
+						 : MHD_USE_POLL_INTERNAL_THREAD);
 	int nlock = 0, ncond = 0;
 	const char *dbg = getenv("FAKEAPI_DEBUG");
 

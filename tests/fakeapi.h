@@ -34,7 +34,7 @@ struct fakeapi;
  * answer's body is then sent trickle_bytes at a time, one piece every
  * trickle_ms. None of this blocks the server: held connections are
  * suspended and a timer thread resumes them. fakeapi_stop() resumes every
- * held connection at once and closes it unanswered. */
+ * held connection at once: it gets its answer early, or is closed. */
 struct fakeapi_fault {
 	unsigned drop_first;
 	unsigned fail_first;          /* UINT_MAX: fail every request */
@@ -58,10 +58,11 @@ struct fakeapi_fault {
 	                                 many body bytes (Content-Length kept) */
 };
 
-/* Start a server on 127.0.0.1:0. Raises this process's soft RLIMIT_NOFILE to
- * its hard limit so about a thousand connections fit. Returns NULL (with a
- * message on stderr) on failure. Set FAKEAPI_DEBUG=1 in the environment for
- * libmicrohttpd's own error log. */
+/* Start a server on 127.0.0.1:0: a pool of 4 threads, poll(2) based
+ * (FAKEAPI_EVENTS=epoll in the environment: epoll). Raises this process's
+ * soft RLIMIT_NOFILE to its hard limit so about a thousand connections fit.
+ * Returns NULL (with a message on stderr) on failure. Set FAKEAPI_DEBUG=1 in
+ * the environment for libmicrohttpd's own error log. */
 struct fakeapi *fakeapi_start(void);
 
 /* Close held connections, stop the server, free everything. NULL is ok. */
@@ -108,6 +109,10 @@ struct fakeapi_stats {
 	uint64_t not_found;       /* answered 404 */
 	uint64_t injected;        /* answered with an injected failure status */
 	uint64_t dropped;         /* closed without an answer (drop_first) */
+	uint64_t unanswered;      /* ended before the whole answer was sent
+	                             (client gone, error), drops not counted */
+	uint64_t answer_ms_max;   /* slowest request, arrival to last byte
+	                             handed to the kernel (delays included) */
 	uint64_t connections;     /* TCP connections accepted */
 	unsigned open_now, open_max;          /* connections open at once */
 	unsigned inflight_now, inflight_max;  /* requests being answered */
