@@ -309,12 +309,20 @@ static void start_work(struct worker *wk, const struct work *w)
 	atomic_fetch_add(&c->inflight, 1);
 }
 
-static void wake_hungry(struct crawl *c, struct worker *self)
+/* Wake enough workers that wait in curl with room to spare to take n new
+ * items: one per window's worth, not all of them. The exchange clears the
+ * flag, so two pushers never both wake the same worker for nothing; the
+ * worker sets it again before its next pop. */
+static void wake_hungry(struct crawl *c, struct worker *self, size_t n)
 {
-	for (size_t i = 0; i < c->nworkers; i++) {
-		struct worker *o = &c->workers[i];
-		if (o != self && atomic_load(&o->hungry))
+	size_t need = (n + self->window - 1) / self->window;
+	size_t start = (size_t)(self - c->workers);
+	for (size_t k = 1; k < c->nworkers && need > 0; k++) {
+		struct worker *o = &c->workers[(start + k) % c->nworkers];
+		if (atomic_load(&o->hungry) && atomic_exchange(&o->hungry, 0)) {
 			fetcher_wakeup(o->f);
+			need--;
+		}
 	}
 }
 
@@ -363,7 +371,7 @@ static void push_kids(struct worker *wk, struct work *w)
 		fanin_add(&r->fan, -(int64_t)n);
 		goto nomem;
 	}
-	wake_hungry(c, wk);
+	wake_hungry(c, wk, n);
 	return;
 nomem:
 	atomic_fetch_add(&r->failed, n);
