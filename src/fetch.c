@@ -8,9 +8,17 @@
  * its slot.
  *
  * Threads: a fetcher is used by the thread that created it, except
- * fetcher_wakeup() (curl_multi_wakeup is thread-safe). Connections are never
+ * fetcher_wakeup() (a write to an eventfd, safe from any thread). Connections are never
  * shared between threads; one CURLSH shares only the DNS cache and TLS
  * sessions, guarded by `share_mu` through curl's lock callbacks.
+ *
+ * Events: curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and
+ * when its next timeout is due (CURLMOPT_TIMERFUNCTION); the fetcher keeps
+ * them in its own epoll set and calls curl_multi_socket_action() only for
+ * the sockets that are ready, so the cost of a wait does not grow with the
+ * number of transfers in flight (curl_multi_poll() polls every socket and
+ * curl_multi_perform() walks every transfer on each call). An eventfd in
+ * the same epoll set is the wakeup.
  *
  * Bodies: each slot collects its body in a buffer that grows as needed and
  * refuses anything over max_body, both from Content-Length
@@ -19,10 +27,17 @@
 #include "fetch.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 struct slot {
 	CURL *easy;
@@ -44,7 +59,56 @@ struct fetcher {
 	size_t nfree;
 	struct slot *lent;   /* slot whose body the caller may still read */
 	struct curl_slist *json_hdr;
+	int epfd;            /* curl's sockets and the wakeup eventfd */
+	int evfd;            /* fetcher_wakeup() writes here: any thread */
+	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
 };
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: keep the epoll set in step with what curl wants
+ * to watch on socket s. */
+static int on_socket(CURL *e, curl_socket_t s, int what, void *arg,
+		     void *sockp)
+{
+	(void)e;
+	struct fetcher *f = arg;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(f->epfd, EPOLL_CTL_DEL, s, NULL);
+		curl_multi_assign(f->multi, s, NULL);
+		return 0;
+	}
+	struct epoll_event ev = { .data.fd = s };
+	if (what & CURL_POLL_IN)
+		ev.events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev.events |= EPOLLOUT;
+	if (sockp) {
+		if (epoll_ctl(f->epfd, EPOLL_CTL_MOD, s, &ev) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+	}
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, s, &ev) != 0 &&
+	    (errno != EEXIST || epoll_ctl(f->epfd, EPOLL_CTL_MOD, s, &ev) != 0))
+		return -1;
+	curl_multi_assign(f->multi, s, (void *)1);
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when curl wants to be called again. */
+static int on_timer(CURLM *m, long timeout_ms, void *arg)
+{
+	(void)m;
+	struct fetcher *f = arg;
+	f->timer_due = timeout_ms < 0 ? -1.0 : now_ms() + (double)timeout_ms;
+	return 0;
+}
 
 static CURLSH *share;
 static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
@@ -176,14 +240,26 @@ struct fetcher *fetcher_new(const struct fetch_opts *o, size_t window)
 	struct fetcher *f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
+	f->epfd = f->evfd = -1;
 	f->opts = *o;
 	f->window = window;
+	f->timer_due = -1;
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	f->slots = calloc(window, sizeof *f->slots);
 	f->free = calloc(window, sizeof *f->free);
 	f->multi = curl_multi_init();
 	f->json_hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	if (!f->slots || !f->free || !f->multi || !f->json_hdr)
+	if (!f->slots || !f->free || !f->multi || !f->json_hdr ||
+	    f->epfd < 0 || f->evfd < 0)
 		goto fail;
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = f->evfd };
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->evfd, &ev) != 0)
+		goto fail;
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
 	for (size_t i = 0; i < window; i++)
 		f->free[f->nfree++] = window - 1 - i;
 	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -210,6 +286,10 @@ void fetcher_free(struct fetcher *f)
 	}
 	if (f->multi)
 		curl_multi_cleanup(f->multi);
+	if (f->epfd >= 0)
+		close(f->epfd);
+	if (f->evfd >= 0)
+		close(f->evfd);
 	curl_slist_free_all(f->json_hdr);
 	free(f->slots);
 	free(f->free);
@@ -283,23 +363,60 @@ size_t fetcher_inflight(const struct fetcher *f)
 int fetcher_wait(struct fetcher *f, int timeout_ms, const int *fds,
 		 const short *events, short *revents, size_t nfds)
 {
-	struct curl_waitfd extra[8];
-	if (nfds > 8)
-		nfds = 8;
-	for (size_t i = 0; i < nfds; i++) {
-		extra[i].fd = fds[i];
-		extra[i].events = events[i];
-		extra[i].revents = 0;
-	}
 	release_lent(f);
-	int running;
-	if (curl_multi_poll(f->multi, extra, (unsigned)nfds, timeout_ms,
-			    NULL) != CURLM_OK)
+	int running, wait = timeout_ms;
+	if (f->timer_due >= 0) {
+		double left = f->timer_due - now_ms();
+		int t = left <= 0 ? 0 : (int)left + 1;
+		if (wait < 0 || t < wait)
+			wait = t;
+	}
+	struct epoll_event evs[64];
+	int n;
+	if (nfds > 0) {
+		/* Wait on the epoll set and the caller's fds together; then take
+		 * what the epoll set has without waiting. */
+		struct pollfd p[9] = { { .fd = f->epfd, .events = POLLIN } };
+		if (nfds > 8)
+			nfds = 8;
+		for (size_t i = 0; i < nfds; i++)
+			p[i + 1] = (struct pollfd){ .fd = fds[i],
+						    .events = events[i] };
+		if (poll(p, nfds + 1, wait) < 0 && errno != EINTR)
+			return -1;
+		for (size_t i = 0; revents && i < nfds; i++)
+			revents[i] = p[i + 1].revents;
+		n = epoll_wait(f->epfd, evs, 64, 0);
+	} else {
+		n = epoll_wait(f->epfd, evs, 64, wait);
+	}
+	if (n < 0 && errno != EINTR)
 		return -1;
-	for (size_t i = 0; revents && i < nfds; i++)
-		revents[i] = extra[i].revents;
-	if (curl_multi_perform(f->multi, &running) != CURLM_OK)
-		return -1;
+	for (int i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+		if (fd == f->evfd) {
+			uint64_t v;
+			ssize_t r = read(f->evfd, &v, sizeof v);
+			(void)r; /* EAGAIN: another read got it first */
+			continue;
+		}
+		int mask = 0;
+		if (evs[i].events & (EPOLLIN | EPOLLHUP))
+			mask |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			mask |= CURL_CSELECT_OUT;
+		if (evs[i].events & EPOLLERR)
+			mask |= CURL_CSELECT_ERR;
+		if (curl_multi_socket_action(f->multi, fd, mask, &running) !=
+		    CURLM_OK)
+			return -1;
+	}
+	if (f->timer_due >= 0 && f->timer_due <= now_ms()) {
+		f->timer_due = -1;
+		if (curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0,
+					     &running) != CURLM_OK)
+			return -1;
+	}
 	return 0;
 }
 
@@ -384,7 +501,9 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d)
 
 void fetcher_wakeup(struct fetcher *f)
 {
-	curl_multi_wakeup(f->multi);
+	uint64_t one = 1;
+	ssize_t r = write(f->evfd, &one, sizeof one);
+	(void)r; /* EAGAIN: the counter is full, a wakeup is pending anyway */
 }
 
 enum fetch_err fetch_get_blocking(const struct fetch_opts *o, const char *url,
