@@ -7,7 +7,7 @@
  *
  * Queue: alert_raise() builds one struct delivery per destination (command,
  * webhook), then, with `mu` held, appends them to `q` and wakes the alert
- * thread with fetcher_wakeup() (curl_multi_wakeup is thread-safe). That is
+ * thread with fetcher_wakeup() (thread-safe: an eventfd write). That is
  * all a worker ever waits for. `mu` guards q/qtail, `raised` and `oom`.
  * Everything else the alert thread touches (pending, running, lost, the
  * fetcher, the epoll set, the counters) is its own until it is joined; main

@@ -24,8 +24,9 @@
  * the root, and the one that completes the last root ends the crawl.
  *
  * Wakeups: a worker blocked on the queue is woken by the queue's condvar; a
- * worker blocked in curl_multi_poll with room in its window is woken with
- * fetcher_wakeup() by whoever pushes work.
+ * worker waiting in fetcher_wait() with room in its window (`hungry`) is
+ * woken with fetcher_wakeup() by whoever pushes work, as many such workers
+ * as the new items need.
  *
  * Shutdown: finish() sets `stop`, closes the queue (the exit sentinel that
  * wakes every waiter), wakes every fetcher and signals main. Workers return
@@ -503,7 +504,7 @@ static void *worker_main(void *arg)
 			wait_ms = (int)fmin(wait_ms,
 				fmax(0.0, ceil(wk->heap[0].due - log_now_ms())));
 		if (fetcher_wait(wk->f, wait_ms, NULL, NULL, NULL, 0) != 0) {
-			log_error("worker: curl_multi_poll failed");
+			log_error("worker: waiting for transfers failed");
 			finish(c, CRAWL_ERROR);
 			break;
 		}
