@@ -24,6 +24,7 @@
 #include "fakeapi.h"
 #include "log.h"
 #include "runbin.h"
+#include "testutil.h"
 #include "text.h"
 
 #define TIMEOUT 120000
@@ -51,39 +52,6 @@ static void put_story(struct fakeapi *api, uint64_t id, const char *title,
 	json_object_object_add(o, "kids", kids);
 	ck_assert_int_eq(fakeapi_put(api, id, json_object_to_json_string(o)), 0);
 	json_object_put(o);
-}
-
-/* A fresh temporary directory (caller frees the string). */
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/check_alert.XXXXXX");
-	ck_assert_ptr_nonnull(d);
-	ck_assert_ptr_nonnull(mkdtemp(d));
-	return d;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	char *p;
-	ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
-	return p;
-}
-
-/* The whole file, or NULL when it does not exist. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char *b = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&b, &len);
-	int c;
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(f);
-	fclose(m);
-	return b;
 }
 
 static size_t count_lines(const char *s)
@@ -283,7 +251,7 @@ START_TEST(test_slow_cmd_never_delays_results)
 		args_ids[na++] = "--id";
 		args_ids[na++] = ids[i];
 	}
-	char *dir = tmpdir(), *log = path_in(dir, "delivered"), *cmd;
+	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "delivered"), *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "sleep 2; echo \"$HN_ID\" >> '%s'",
 				  log), 0);
 
@@ -312,7 +280,7 @@ START_TEST(test_slow_cmd_never_delays_results)
 	ck_assert_int_eq(count_str(r1.err, "hnbatch: alert: "), 10);
 	/* Every delivery happened before exit, several at once (8 by
 	 * default): two rounds of 2 s, not ten. */
-	char *got = slurp(log);
+	char *got = tu_slurp(log, NULL);
 	ck_assert_msg(got && count_lines(got) == 10, "delivered: %s",
 		      got ? got : "(none)");
 	for (int i = 0; i < 10; i++) {
@@ -388,7 +356,7 @@ START_TEST(test_webhook_500_retried_spooled_redelivered)
 	struct hook *h = hook_start(500);
 	put_story(api, 301, "one", 3);
 	put_story(api, 302, "two", 3);
-	char *dir = tmpdir(), *spool = path_in(dir, "spool");
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool");
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "301",
 			       "--id", "302", "--threshold", "2", "--webhook",
 			       h->url, "--alert-retries", "2", "--alert-spool",
@@ -408,7 +376,7 @@ START_TEST(test_webhook_500_retried_spooled_redelivered)
 	runbin_result_free(&res);
 
 	/* The spool holds exactly what was never accepted. */
-	char *sp = slurp(spool);
+	char *sp = tu_slurp(spool, NULL);
 	ck_assert_ptr_nonnull(sp);
 	ck_assert_int_eq(count_lines(sp), 2);
 	for (char *line = strtok(sp, "\n"); line; line = strtok(NULL, "\n")) {
@@ -437,7 +405,7 @@ START_TEST(test_webhook_500_retried_spooled_redelivered)
 	ck_assert_int_eq(hook_count(h, 301), 1);
 	ck_assert_int_eq(hook_count(h, 302), 1);
 	ck_assert_int_eq(hook_total(h), 2);
-	sp = slurp(spool);
+	sp = tu_slurp(spool, NULL);
 	ck_assert_msg(sp && *sp == '\0', "spool not emptied: %s", sp);
 	free(sp);
 	runbin_result_free(&res);
@@ -461,8 +429,8 @@ START_TEST(test_cmd_timeout_spooled_then_delivered)
 {
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 401, "stuck", 3);
-	char *dir = tmpdir(), *spool = path_in(dir, "spool"),
-	     *log = path_in(dir, "delivered"), *cmd;
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *log = tu_path(dir, "delivered"), *cmd;
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "401",
 			       "--threshold", "2", "--alert-cmd", "sleep 60",
 			       "--alert-timeout", "1", "--alert-spool", spool,
@@ -482,7 +450,7 @@ START_TEST(test_cmd_timeout_spooled_then_delivered)
 				      "exit", 21) == 0 ||
 			      strncmp(strchr(why, ':') + 2, "took longer than 1s, "
 				      "killed", 26) == 0), "%s", res.err);
-	char *sp = slurp(spool);
+	char *sp = tu_slurp(spool, NULL);
 	ck_assert_msg(sp && count_lines(sp) == 1 && strstr(sp, "\"id\":401") &&
 		      strstr(sp, "\"dest\":\"cmd\""), "spool: %s", sp);
 	free(sp);
@@ -496,10 +464,10 @@ START_TEST(test_cmd_timeout_spooled_then_delivered)
 				NULL };
 	run(again, &res);
 	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
-	char *got = slurp(log);
+	char *got = tu_slurp(log, NULL);
 	ck_assert_msg(got && count_lines(got) == 1 &&
 		      strstr(got, "\"id\":401,\"title\":\"stuck\""), "%s", got);
-	sp = slurp(spool);
+	sp = tu_slurp(spool, NULL);
 	ck_assert_msg(sp && *sp == '\0', "spool: %s", sp);
 	free(sp);
 	free(got);
@@ -517,7 +485,7 @@ START_TEST(test_failing_cmd_retried_no_spool)
 {
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 451, "fails", 3);
-	char *dir = tmpdir(), *log = path_in(dir, "tries"), *cmd;
+	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "tries"), *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "echo x >> '%s'; exit 3", log), 0);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "451",
 			       "--threshold", "2", "--alert-cmd", cmd,
@@ -525,7 +493,7 @@ START_TEST(test_failing_cmd_retried_no_spool)
 	struct runbin_result res;
 	run(args, &res);
 	ck_assert_msg(res.exited && res.status == 1, "%s", res.err);
-	char *got = slurp(log);
+	char *got = tu_slurp(log, NULL);
 	ck_assert_msg(got && count_lines(got) == 3, "tries: %s", got);
 	ck_assert_msg(strstr(res.err, "alert 451 (3 comments) not delivered to "
 			     "--alert-cmd: exit status 3"), "%s", res.err);
@@ -554,7 +522,7 @@ static const char *const hostile[] = {
 START_TEST(test_hostile_titles_inert)
 {
 	struct fakeapi *api = fakeapi_start();
-	char *dir = tmpdir(), *cmd;
+	char *dir = tu_tmpdir("check_alert"), *cmd;
 	char *raw[NHOSTILE];
 	char ids[NHOSTILE][16];
 	const char *args[64] = { "--api", fakeapi_url(api), "--threshold", "0",
@@ -583,12 +551,12 @@ START_TEST(test_hostile_titles_inert)
 		char *want = text_clean(raw[i]);
 		char *p = NULL;
 		ck_assert_int_ge(asprintf(&p, "%s/env.%zu", dir, 500 + i), 0);
-		char *env = slurp(p);
+		char *env = tu_slurp(p, NULL);
 		ck_assert_msg(env != NULL, "no delivery for %zu", 500 + i);
 		ck_assert_str_eq(env, want);
 		free(p);
 		ck_assert_int_ge(asprintf(&p, "%s/stdin.%zu", dir, 500 + i), 0);
-		char *in = slurp(p);
+		char *in = tu_slurp(p, NULL);
 		ck_assert_ptr_nonnull(in);
 		json_object *o = json_tokener_parse(in), *v;
 		ck_assert_msg(o != NULL, "stdin not JSON: %s", in);
@@ -631,7 +599,7 @@ START_TEST(test_sigint_still_delivers)
 {
 	struct fakeapi *api = fakeapi_start();
 	char ids[6][16];
-	char *dir = tmpdir(), *log = path_in(dir, "delivered"), *cmd;
+	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "delivered"), *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "sleep 1; echo \"$HN_ID\" >> '%s'",
 				  log), 0);
 	const char *args[32] = { "--api", fakeapi_url(api), "--threshold", "2",
@@ -656,7 +624,7 @@ START_TEST(test_sigint_still_delivers)
 	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
 	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
 		      runbin_describe(&res), res.err);
-	char *got = slurp(log);
+	char *got = tu_slurp(log, NULL);
 	ck_assert_msg(got && count_lines(got) == 5, "delivered: %s", got);
 	ck_assert_ptr_null(strstr(got, "605"));
 	free(got);
@@ -681,7 +649,7 @@ START_TEST(test_periodic_alerts_once)
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 701, "periodic", 3);
 	put_story(api, 702, "quiet", 1);
-	char *dir = tmpdir(), *log = path_in(dir, "delivered"), *cmd;
+	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "delivered"), *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "701",
 			       "--id", "702", "--threshold", "2", "--alert-cmd",
@@ -696,7 +664,7 @@ START_TEST(test_periodic_alerts_once)
 	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
 	ck_assert_msg(res.exited && res.status == 143, "%s: %s",
 		      runbin_describe(&res), res.err);
-	char *got = slurp(log);
+	char *got = tu_slurp(log, NULL);
 	ck_assert_msg(got && strcmp(got, "701\n") == 0, "delivered: %s", got);
 	ck_assert_int_eq(count_str(res.err, "hnbatch: alert: "), 1);
 	free(got);
@@ -713,7 +681,7 @@ START_TEST(test_bad_spool_is_an_error)
 {
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 801, "x", 3);
-	char *dir = tmpdir(), *spool = path_in(dir, "spool");
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool");
 	FILE *f = fopen(spool, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("{\"id\":1,\"title\":\"a\",\"comments\":3,\"dest\":\"cmd\"}\n"

@@ -14,6 +14,7 @@
  * directory inside one directory under /tmp that an unchecked fixture makes
  * and removes in the runner's process, so it goes even when a test fails. */
 #include <check.h>
+#include "testutil.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -170,32 +171,6 @@ static void run_make(const char *tmpdir, const char *const *args,
 	run_cmd(tmpdir, argv, r);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = (cap + 4096) * 2;
-			char *b = realloc(buf, cap);
-			ck_assert_ptr_nonnull(b);
-			buf = b;
-		}
-		size_t k = fread(buf + n, 1, cap - n - 1, f);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 /* The installed file `path` must be a regular file equal to the source
  * file `src` (relative to the source tree), with mode `mode`. */
 static void assert_installed(const char *path, const char *src, mode_t mode)
@@ -209,7 +184,7 @@ static void assert_installed(const char *path, const char *src, mode_t mode)
 	char sp[4096];
 	snprintf(sp, sizeof sp, "%s/%s", src_dir(), src);
 	size_t a, b;
-	char *x = slurp(path, &a), *y = slurp(sp, &b);
+	char *x = tu_slurp(path, &a), *y = tu_slurp(sp, &b);
 	ck_assert_msg(x && y, "cannot read %s or %s", path, sp);
 	ck_assert_msg(a > 0 && a == b && memcmp(x, y, a) == 0,
 		      "%s differs from %s", path, sp);
@@ -332,11 +307,11 @@ START_TEST(docs_cover_options)
 
 	char path[4096];
 	snprintf(path, sizeof path, "%s/hnbatch.1", src_dir());
-	char *man = slurp(path, NULL);
+	char *man = tu_slurp(path, NULL);
 	ck_assert_msg(man != NULL, "%s: %s", path, strerror(errno));
 	snprintf(path, sizeof path, "%s/scripts/hnbatch.bash-completion",
 		 src_dir());
-	char *comp = slurp(path, NULL);
+	char *comp = tu_slurp(path, NULL);
 	ck_assert_msg(comp != NULL, "%s: %s", path, strerror(errno));
 
 	int seen = 0;

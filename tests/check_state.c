@@ -20,40 +20,10 @@
 
 #include "fakeapi.h"
 #include "runbin.h"
+#include "testutil.h"
 #include "state.h"
 
 #define TIMEOUT 120000
-
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/check_state.XXXXXX");
-	ck_assert_ptr_nonnull(d);
-	ck_assert_ptr_nonnull(mkdtemp(d));
-	return d;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	char *p;
-	ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
-	return p;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char *b = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&b, &len);
-	int c;
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(f);
-	fclose(m);
-	return b;
-}
 
 static void spit(const char *path, const char *text)
 {
@@ -95,7 +65,7 @@ static struct root_result res_of(uint64_t id, uint64_t comments,
 
 START_TEST(unit_roundtrip)
 {
-	char *dir = tmpdir(), *p = path_in(dir, "state.json"), err[512];
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json"), err[512];
 	struct state *s = state_open(p, err, sizeof err);
 	ck_assert_msg(s != NULL, "%s", err);
 	ck_assert_int_eq(state_count(s), 0);
@@ -134,7 +104,7 @@ START_TEST(unit_roundtrip)
 	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
 	state_free(s);
 
-	char *text = slurp(p);
+	char *text = tu_slurp(p, NULL);
 	json_object *o = json_tokener_parse(text), *roots, *e, *v;
 	ck_assert_ptr_nonnull(o);
 	ck_assert(json_object_object_get_ex(o, "roots", &roots));
@@ -154,13 +124,13 @@ END_TEST
 
 START_TEST(unit_unknown_count_is_null)
 {
-	char *dir = tmpdir(), *p = path_in(dir, "s"), err[512];
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "s"), err[512];
 	struct state *s = state_open(p, err, sizeof err);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(state_claim_alert(s, 77), 1); /* never counted */
 	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
 	state_free(s);
-	char *text = slurp(p);
+	char *text = tu_slurp(p, NULL);
 	ck_assert_msg(strstr(text, "\"77\":{\"comments\":null,\"alerted\":true}"),
 		      "%s", text);
 	free(text);
@@ -194,7 +164,7 @@ static const char *const corrupt[] = {
 
 START_TEST(unit_corrupt_files_refused)
 {
-	char *dir = tmpdir(), *p = path_in(dir, "state.json"), err[512];
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json"), err[512];
 	for (size_t i = 0; i < sizeof corrupt / sizeof *corrupt; i++) {
 		spit(p, corrupt[i]);
 		err[0] = '\0';
@@ -202,7 +172,7 @@ START_TEST(unit_corrupt_files_refused)
 		ck_assert_msg(s == NULL, "accepted: %s", corrupt[i]);
 		ck_assert_msg(strncmp(err, p, strlen(p)) == 0,
 			      "message does not name the file: %s", err);
-		char *text = slurp(p);
+		char *text = tu_slurp(p, NULL);
 		ck_assert_str_eq(text, corrupt[i]); /* never replaced */
 		free(text);
 	}
@@ -228,7 +198,7 @@ END_TEST
 
 START_TEST(unit_lock_excludes_second_open)
 {
-	char *dir = tmpdir(), *p = path_in(dir, "state.json"), err[512];
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json"), err[512];
 	struct state *a = state_open(p, err, sizeof err);
 	ck_assert_ptr_nonnull(a);
 	struct state *b = state_open(p, err, sizeof err);
@@ -336,8 +306,8 @@ START_TEST(bin_second_run_quiet_with_previous)
 	ck_assert_ptr_nonnull(api);
 	put_story(api, 11, 5);
 	put_story(api, 12, 2);
-	char *dir = tmpdir(), *st = path_in(dir, "state.json"),
-	     *log = path_in(dir, "alerts"), *cmd;
+	char *dir = tu_tmpdir("check_state"), *st = tu_path(dir, "state.json"),
+	     *log = tu_path(dir, "alerts"), *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "11", "--id",
 			       "12", "--threshold", "3", "--alert-cmd", cmd,
@@ -347,7 +317,7 @@ START_TEST(bin_second_run_quiet_with_previous)
 	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
 	ck_assert_int_eq(previous_of(res.out, 11), -1);
 	ck_assert_int_eq(previous_of(res.out, 12), -1);
-	char *got = slurp(log);
+	char *got = tu_slurp(log, NULL);
 	ck_assert_msg(got && strcmp(got, "11\n") == 0, "%s", got);
 	free(got);
 	runbin_result_free(&res);
@@ -358,7 +328,7 @@ START_TEST(bin_second_run_quiet_with_previous)
 	ck_assert_int_eq(previous_of(res.out, 11), 5);
 	ck_assert_int_eq(previous_of(res.out, 12), 2);
 	ck_assert_ptr_null(strstr(res.err, "alert: "));
-	got = slurp(log);
+	got = tu_slurp(log, NULL);
 	ck_assert_str_eq(got, "11\n");
 	free(got);
 	runbin_result_free(&res);
@@ -368,13 +338,13 @@ START_TEST(bin_second_run_quiet_with_previous)
 	run(args, &res);
 	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
 	ck_assert_int_eq(previous_of(res.out, 12), 2);
-	got = slurp(log);
+	got = tu_slurp(log, NULL);
 	ck_assert_str_eq(got, "11\n12\n");
 	free(got);
 	runbin_result_free(&res);
 	run(args, &res);
 	ck_assert_int_eq(previous_of(res.out, 12), 6);
-	got = slurp(log);
+	got = tu_slurp(log, NULL);
 	ck_assert_str_eq(got, "11\n12\n");
 	free(got);
 	runbin_result_free(&res);
@@ -393,7 +363,7 @@ START_TEST(bin_undelivered_alert_is_raised_again)
 {
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 21, 5);
-	char *dir = tmpdir(), *st = path_in(dir, "state.json");
+	char *dir = tu_tmpdir("check_state"), *st = tu_path(dir, "state.json");
 	const char *fail[] = { "--api", fakeapi_url(api), "--id", "21",
 			       "--threshold", "3", "--alert-cmd", "exit 1",
 			       "--alert-retries", "0", "--state", st, NULL };
@@ -421,7 +391,7 @@ START_TEST(bin_corrupt_state_exit_2)
 {
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 31, 5);
-	char *dir = tmpdir(), *st = path_in(dir, "state.json");
+	char *dir = tu_tmpdir("check_state"), *st = tu_path(dir, "state.json");
 	const char *bad[] = {
 		"{\"version\":1,\"roots\":{\"31\":{\"comments\":5,\"ale",
 		"not json at all",
@@ -440,7 +410,7 @@ START_TEST(bin_corrupt_state_exit_2)
 		ck_assert_msg(strstr(res.err, st), "file not named: %s", res.err);
 		ck_assert_int_eq(res.out_len, 0);
 		ck_assert_int_eq(fakeapi_total_requests(api), 0);
-		char *text = slurp(st);
+		char *text = tu_slurp(st, NULL);
 		ck_assert_str_eq(text, bad[i]);
 		free(text);
 		runbin_result_free(&res);
@@ -456,8 +426,8 @@ START_TEST(bin_locked_state_exit_2)
 {
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 41, 5);
-	char *dir = tmpdir(), *st = path_in(dir, "state.json"),
-	     *lock = path_in(dir, "state.json.lock");
+	char *dir = tu_tmpdir("check_state"), *st = tu_path(dir, "state.json"),
+	     *lock = tu_path(dir, "state.json.lock");
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(flock(fd, LOCK_EX), 0); /* an overlapping run */

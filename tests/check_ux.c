@@ -15,6 +15,7 @@
 
 #include "fakeapi.h"
 #include "runbin.h"
+#include "testutil.h"
 
 static const char *fixtures(void)
 {
@@ -149,18 +150,6 @@ START_TEST(test_hostile_titles_safe)
 }
 END_TEST
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char *buf = calloc(1, 1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static int saw_requests(struct runbin *rb, void *arg)
 {
 	(void)rb;
@@ -188,7 +177,7 @@ START_TEST(test_output_atomic)
 	runbin_finish(rb, 60000, &res);
 	ck_assert_int_eq(res.signal, SIGKILL);
 	runbin_result_free(&res);
-	char *s = slurp(out);
+	char *s = tu_slurp(out, NULL);
 	ck_assert_str_eq(s, "old content\n"); /* the old file, untouched */
 	free(s);
 
@@ -198,7 +187,7 @@ START_TEST(test_output_atomic)
 	ck_assert_int_eq(res.status, 0);
 	ck_assert_uint_eq(res.out_len, 0);
 	runbin_result_free(&res);
-	s = slurp(out);
+	s = tu_slurp(out, NULL);
 	ck_assert_msg(strncmp(s, "{\"id\":1,", 8) == 0, "new file: %s", s);
 	ck_assert_ptr_nonnull(strstr(s, "\"status\":\"complete\"}\n"));
 	free(s);

@@ -1,0 +1,45 @@
+/* testutil.c — helpers shared by the test suites (see testutil.h). */
+#include "testutil.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *tu_tmpdir(const char *name)
+{
+	char *d;
+	ck_assert_int_ge(asprintf(&d, "/tmp/%s.XXXXXX", name), 0);
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	return d;
+}
+
+char *tu_path(const char *dir, const char *name)
+{
+	char *p;
+	ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
+	return p;
+}
+
+char *tu_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0, n = 0, k;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = (cap + 4096) * 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		k = fread(buf + n, 1, cap - n - 1, f);
+		n += k;
+	} while (k > 0);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}

@@ -1,0 +1,19 @@
+/* testutil.h — small helpers shared by the test suites: temporary
+ * directories and whole-file reads. Test thread only; failures abort the
+ * test through Check's assertions. */
+#ifndef HNBATCH_TESTS_TESTUTIL_H
+#define HNBATCH_TESTS_TESTUTIL_H
+
+#include <stddef.h>
+
+/* A new directory /tmp/NAME.XXXXXX (malloc'd path). */
+char *tu_tmpdir(const char *name);
+
+/* "DIR/NAME" (malloc'd). */
+char *tu_path(const char *dir, const char *name);
+
+/* The whole file, NUL-terminated (malloc'd), its length in *len when len is
+ * not NULL; NULL when the file cannot be opened. */
+char *tu_slurp(const char *path, size_t *len);
+
+#endif
