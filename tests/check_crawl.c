@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "testutil.h"
 
 #define RUN_MS (120 * 1000)        /* a normal run; sanitizers are slow */
 #define DEEP_RUN_MS (600 * 1000)   /* 100,000 round trips one after another */
@@ -889,9 +890,5 @@ int main(void)
 			return 1;
 		}
 	}
-	SRunner *sr = srunner_create(crawl_suite());
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(crawl_suite());
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "fanin.h"
+#include "testutil.h"
 
 START_TEST(test_claim_dedups)
 {
@@ -133,9 +134,5 @@ int main(void)
 	tcase_add_test(tc, test_pending_single_thread);
 	tcase_add_test(tc, test_pending_threads);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

@@ -15,6 +15,7 @@
 #include "fakeapi.h"
 #include "log.h"
 #include "runbin.h"
+#include "testutil.h"
 
 #define ROOT 1000
 #define TIMEOUT 120000
@@ -506,9 +507,5 @@ int main(void)
 	tcase_add_test(tc, test_fail_fast);
 	tcase_add_test(tc, test_period_fixed_grid);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

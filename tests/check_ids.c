@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "testutil.h"
 
 /* ids_parse(s) must give IDS_OK and `want`. */
 static void ok(const char *s, uint64_t want)
@@ -389,11 +390,5 @@ static Suite *ids_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ids_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(ids_suite());
 }

@@ -383,11 +383,5 @@ static Suite *install_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(install_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(install_suite());
 }

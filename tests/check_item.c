@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "testutil.h"
 
 static struct item_parser *P;
 static struct item IT;
@@ -805,11 +806,5 @@ static Suite *item_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(item_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(item_suite());
 }

@@ -12,6 +12,7 @@
 #include "output.h"
 #include "result.h"
 #include "text.h"
+#include "testutil.h"
 
 /* Raw titles as an attacker (or a bad scrape) could send them. */
 static const char *const hostile[] = {
@@ -650,11 +651,5 @@ static Suite *output_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(output_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(output_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "testutil.h"
 
 #define FFFD "\xEF\xBF\xBD"
 
@@ -434,11 +435,5 @@ static Suite *text_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(text_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(text_suite());
 }

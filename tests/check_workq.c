@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "workq.h"
+#include "testutil.h"
 
 static struct work W(uint64_t id)
 {
@@ -149,9 +150,5 @@ int main(void)
 	tcase_add_test(tc, test_grow_and_shrink);
 	tcase_add_test(tc, test_many_threads);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

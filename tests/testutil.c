@@ -43,3 +43,12 @@ char *tu_slurp(const char *path, size_t *len)
 		*len = n;
 	return buf;
 }
+
+int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

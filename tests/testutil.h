@@ -1,5 +1,5 @@
 /* testutil.h — small helpers shared by the test suites: temporary
- * directories and whole-file reads. Test thread only; failures abort the
+ * directories, whole-file reads, running a suite. Test thread only; failures abort the
  * test through Check's assertions. */
 #ifndef HNBATCH_TESTS_TESTUTIL_H
 #define HNBATCH_TESTS_TESTUTIL_H
@@ -15,5 +15,10 @@ char *tu_path(const char *dir, const char *name);
 /* The whole file, NUL-terminated (malloc'd), its length in *len when len is
  * not NULL; NULL when the file cannot be opened. */
 char *tu_slurp(const char *path, size_t *len);
+
+/* Run a suite (verbosity from CK_VERBOSITY, default normal); the exit status
+ * for main(): EXIT_SUCCESS when nothing failed. */
+struct Suite;
+int tu_run(struct Suite *s);
 
 #endif
