@@ -62,13 +62,20 @@ $(BUILD)/hnfake: $(BUILD)/tests/hnfake.o $(TESTLIB) $(LIBOBJ)
 # Tests run the binary of the same build (HNBATCH_BIN) with fixtures from
 # tests/fixtures; each test program is one module's suite.
 check: $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
-	@set -e; fail=0; for t in $(TESTBIN); do \
+	@fail=""; for t in $(TESTBIN); do \
 	  echo "== $$t"; \
 	  HNBATCH_BIN=$(CURDIR)/$(BUILD)/hnbatch HNFAKE_BIN=$(CURDIR)/$(BUILD)/hnfake \
 	  HNBATCH_SRC=$(CURDIR) HNBATCH_FIXTURES=$(CURDIR)/tests/fixtures \
-	    $$t || fail=1; \
+	    $$t >$$t.log 2>&1; rc=$$?; cat $$t.log; \
+	  [ $$rc -eq 0 ] || fail="$$fail $$t"; \
 	done; \
-	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi
+	if [ -n "$$fail" ]; then \
+	  for t in $$fail; do \
+	    echo "== FAILED: $$t (its failures again; whole log in $$t.log)"; \
+	    grep -E ':[FE]:|Sanitizer|^[0-9]+%:|timeout|Timeout' $$t.log | cut -c1-600 | tail -40; \
+	  done; \
+	  echo "make check: FAILED:$$fail"; exit 1; \
+	fi
 
 bench: hnbatch
 	scripts/bench
@@ -91,3 +98,6 @@ clean:
 
 .PHONY: all hnbatch check bench demo install uninstall clean
 -include $(OBJ:.o=.d) $(TESTBIN:=.d) $(TESTLIB:.o=.d)
+
+# Keep the test objects between runs (make would delete them as intermediates).
+.SECONDARY:

@@ -1,9 +1,31 @@
 /* main.c — wires the command line to a run; no logic of its own. */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "run.h"
 
+/* A closed standard descriptor (cron, `hnbatch <&-`) would be reused by the
+ * next open(): results could land in the state file, log lines in a socket.
+ * Hold each closed slot with /dev/null opened the other way round, so that
+ * using it still fails (EBADF) as it would have, and nothing else takes it. */
+static void hold_std_fds(void)
+{
+	static const int mode[3] = { O_WRONLY, O_RDONLY, O_RDONLY };
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			continue;
+		int n = open("/dev/null", mode[fd]);
+		if (n >= 0 && n != fd) { /* a lower slot was taken meanwhile */
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	hold_std_fds();
 	struct config cfg;
 	int rc = cli_parse(argc, argv, &cfg);
 	if (rc != 0) {

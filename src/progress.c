@@ -42,8 +42,10 @@ static void draw(struct crawl *c)
 static void *progress_main(void *arg)
 {
 	struct progress *p = arg;
+	/* Draw at least once, even when the run ends before this thread
+	 * first runs: --progress always shows a line, however short the run. */
 	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
+	do {
 		pthread_mutex_unlock(&p->mu);
 		draw(p->c);
 		pthread_mutex_lock(&p->mu);
@@ -57,7 +59,7 @@ static void *progress_main(void *arg)
 		while (!p->stop &&
 		       pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0)
 			;
-	}
+	} while (!p->stop);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "testutil.h"
 
@@ -310,6 +312,54 @@ START_TEST(empty_input)
 }
 END_TEST
 
+/* Started by cron with standard output closed: the next file hnbatch opens
+ * (the state lock) must not take fd 1 and receive the results. The results
+ * fail to write, with a message and exit 1; the state is still kept. */
+START_TEST(closed_stdout)
+{
+	char *state, *lock, *errpath;
+	ck_assert(asprintf(&state, "%s/state.json", dir) > 0);
+	ck_assert(asprintf(&lock, "%s/state.json.lock", dir) > 0);
+	ck_assert(asprintf(&errpath, "%s/stderr", dir) > 0);
+	made[nmade++] = state;
+	made[nmade++] = lock;
+	made[nmade++] = errpath;
+	const char *argv[] = { runbin_path(), "--api", fakeapi_url(api),
+			       "--format", "jsonl", "--no-progress", "--id",
+			       "8863", "--state", state, NULL };
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		close(fd);
+		close(1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	char *err = tu_slurp(errpath, NULL);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %#x: %s",
+		      st, err);
+	ck_assert_msg(strstr(err, "writing results to standard output: Bad "
+			      "file descriptor"), "%s", err);
+	size_t n = 0;
+	char *lk = tu_slurp(lock, &n);
+	ck_assert_msg(lk == NULL || n == 0, "results went into the lock: %s",
+		      lk);
+	char *js = tu_slurp(state, NULL);
+	ck_assert_msg(js && js[0] == '{' && strstr(js, "8863") &&
+		      !strstr(js, "\"title\""), "state: %s", js ? js : "");
+	ck_assert_uint_eq(fakeapi_total_requests(api), 2);
+	free(err);
+	free(lk);
+	free(js);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -339,6 +389,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, version);
 	tcase_add_test(tc, stdin_dash);
 	tcase_add_test(tc, empty_input);
+	tcase_add_test(tc, closed_stdout);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,8 @@
 /* runbin.c — running the hnbatch binary under test (see runbin.h).
  *
- * One thread (the test's) drives everything: posix_spawn starts the child
- * (safe in a process where fake-API threads run, unlike fork+setenv), and
+ * One thread (the test's) drives everything: fork + execve start the child
+ * (the child makes only async-signal-safe calls before exec, with an
+ * environment built beforehand: safe where fake-API threads run), and
  * pump() makes one poll(2) round over the child's stdin, stdout, stderr and
  * a pidfd that becomes readable when it exits (without pidfd support the
  * round is capped at 20 ms and waitpid(WNOHANG) checked each time). Once the
@@ -14,10 +15,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -211,20 +212,55 @@ static int nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* The child between fork and exec: only async-signal-safe calls (the test
+ * process has fake-API threads). It dies with the test (PR_SET_PDEATHSIG):
+ * a test that fails half-way never leaves a --period run behind. It keeps
+ * no descriptor of the test's but 0-2: an inherited pipe of make's or
+ * Check's would hold them open after the test is gone. An exec error is
+ * written to `ep` (close-on-exec: EOF means the exec worked). */
+static void child(pid_t parent, int in, int out, int err, int ep,
+		  const char *bin, char **argv, char **envp)
+{
+	static const int dfl_sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP,
+		SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int e;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+	setpgid(0, 0);
+	/* in/out/err are >= 3 (tu_run() holds 0-2), so no dup2 clobbers a
+	 * source still to be used. */
+	if (in < 0)
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof dfl_sigs / sizeof dfl_sigs[0]; i++)
+		sigaction(dfl_sigs[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* everything above 2 but the error pipe: close-on-exec */
+	if (ep > 3)
+		syscall(SYS_close_range, 3, ep - 1, 0);
+	syscall(SYS_close_range, ep + 1, ~0U, 0);
+	execve(bin, argv, envp);
+fail:
+	e = errno;
+	if (write(ep, &e, sizeof e) < 0)
+		_exit(127);
+	_exit(127);
+}
+
 struct runbin *runbin_start(const char *const *args, const char *stdin_text,
 			    const char *const *env)
 {
 	struct runbin *rb = calloc(1, sizeof *rb);
-	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	int fa_ok = 0, at_ok = 0, rc;
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 },
+	    pexec[2] = { -1, -1 };
 	char **argv = NULL, **envp = NULL;
 	size_t nargs = 0;
-	sigset_t none, dfl;
 	const char *bin = runbin_path();
-	static const int dfl_sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP,
-		SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
 
 	ignore_sigpipe();
 	if (!rb)
@@ -247,37 +283,28 @@ struct runbin *runbin_start(const char *const *args, const char *stdin_text,
 		if (!(rb->in = strdup(stdin_text)) || pipe2(pin, O_CLOEXEC))
 			goto fail;
 	}
-	if (pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC))
+	if (pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC) ||
+	    pipe2(pexec, O_CLOEXEC))
 		goto fail;
-	if (posix_spawn_file_actions_init(&fa))
+	pid_t parent = getpid();
+	rb->pid = fork();
+	if (rb->pid < 0) {
+		perror("runbin: fork");
 		goto fail;
-	fa_ok = 1;
-	if (stdin_text)
-		rc = posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
-	else
-		rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-						      O_RDONLY, 0);
-	if (rc || posix_spawn_file_actions_adddup2(&fa, pout[1], 1) ||
-	    posix_spawn_file_actions_adddup2(&fa, perr[1], 2))
-		goto fail;
-	if (posix_spawnattr_init(&at))
-		goto fail;
-	at_ok = 1;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	for (size_t i = 0; i < sizeof dfl_sigs / sizeof dfl_sigs[0]; i++)
-		sigaddset(&dfl, dfl_sigs[i]);
-	if (posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-				     POSIX_SPAWN_SETSIGMASK |
-				     POSIX_SPAWN_SETSIGDEF) ||
-	    posix_spawnattr_setpgroup(&at, 0) ||
-	    posix_spawnattr_setsigmask(&at, &none) ||
-	    posix_spawnattr_setsigdefault(&at, &dfl))
-		goto fail;
-	rc = posix_spawn(&rb->pid, bin, &fa, &at, argv, envp);
-	if (rc) {
+	}
+	if (rb->pid == 0)
+		child(parent, pin[0], pout[1], perr[1], pexec[1], bin, argv,
+		      envp);
+	close_fd(&pexec[1]);
+	int e = 0;
+	ssize_t n;
+	while ((n = read(pexec[0], &e, sizeof e)) < 0 && errno == EINTR)
+		;
+	close_fd(&pexec[0]);
+	if (n > 0) {
 		fprintf(stderr, "runbin: cannot run %s: %s\n", bin,
-			strerror(rc));
+			strerror(e));
+		waitpid(rb->pid, NULL, 0);
 		goto fail;
 	}
 #ifdef SYS_pidfd_open
@@ -297,20 +324,15 @@ struct runbin *runbin_start(const char *const *args, const char *stdin_text,
 		perror("runbin: fcntl");
 	if (rb->in_fd >= 0 && rb->in_len == 0)
 		close_fd(&rb->in_fd);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
 	free(argv);
 	free(envp);
 	return rb;
 fail:
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
-	if (at_ok)
-		posix_spawnattr_destroy(&at);
 	for (int i = 0; i < 2; i++) {
 		close_fd(&pin[i]);
 		close_fd(&pout[i]);
 		close_fd(&perr[i]);
+		close_fd(&pexec[i]);
 	}
 	free(argv);
 	free(envp);

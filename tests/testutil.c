@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,13 @@ char *tu_slurp(const char *path, size_t *len)
 
 int tu_run(Suite *s)
 {
+	/* CI may start us with a standard descriptor closed: hold it with
+	 * /dev/null so that pty masters and sockets never land on 0-2 and get
+	 * taken over by a child's dup2(). */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			abort();
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
 	int failed = srunner_ntests_failed(sr);
