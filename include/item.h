@@ -32,6 +32,7 @@ enum item_status {
 	ITEM_ERR_TYPE,     /* JSON, but not an object or a field of the wrong type
 	                      (kids not an array of positive integers <= 2^53, ...) */
 	ITEM_ERR_ID,       /* `id` missing or different from the one asked for */
+	ITEM_ERR_NOMEM,    /* out of memory while copying kids or the title */
 };
 
 struct item_parser;

@@ -444,6 +444,9 @@ static void handle(struct worker *wk, const struct fetch_done *d)
 	case ITEM_ERR_ID:
 		fail_item(wk, &w, FAIL_ID, why);
 		return;
+	case ITEM_ERR_NOMEM:
+		fail_item(wk, &w, FAIL_NOMEM, why);
+		return;
 	}
 	atomic_fetch_add(&c->items, 1);
 	if (w.depth == 0) {

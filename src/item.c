@@ -207,7 +207,7 @@ static enum item_status get_kids(const json_object *a, struct item *it,
 		k = realloc(it->kids, cap * sizeof *k);
 		if (!k) {
 			say(why, whylen, "out of memory for %zu kids", n);
-			return ITEM_ERR_JSON;
+			return ITEM_ERR_NOMEM;
 		}
 		it->kids = k;
 		it->kids_cap = cap;
@@ -305,7 +305,7 @@ static enum item_status get_fields(json_object *o, uint64_t want_id,
 		it->title = strdup(json_object_get_string(v));
 		if (!it->title) {
 			say(why, whylen, "out of memory for the title");
-			return ITEM_ERR_JSON;
+			return ITEM_ERR_NOMEM;
 		}
 	}
 	return ITEM_OK;
@@ -414,6 +414,8 @@ const char *item_status_str(enum item_status s)
 		return "wrong field type";
 	case ITEM_ERR_ID:
 		return "wrong id";
+	case ITEM_ERR_NOMEM:
+		return "out of memory";
 	}
 	return "unknown status";
 }
