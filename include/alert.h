@@ -68,6 +68,12 @@ void alert_on_root(const struct root_result *r, void *arg);
  * otherwise (the run's exit status becomes 1). */
 int alert_finish(struct alerts *a, double timeout_s);
 
+/* Main thread, between alert_start and alert_finish: returns once every
+ * alert raised so far has been written to the spool's journal (at once
+ * without --alert-spool). Call it before saving a state that records those
+ * alerts as made, so a run killed after the save still has them spooled. */
+void alert_sync(struct alerts *a);
+
 /* Counters, for logs and tests (valid after alert_finish). */
 struct alert_stats {
 	uint64_t raised;          /* alerts raised this run */

@@ -56,6 +56,13 @@
  * spool is rewritten atomically (temp file, fsync, rename) with the carried
  * lines plus every delivery not made, so a spooled alert leaves the spool
  * only once it has been delivered.
+ *
+ * Journal: the spool is also open O_APPEND from the start, and the alert
+ * thread appends each new delivery to it (one write(2) per batch taken from
+ * the queue) before attempting it. A run killed before alert_finish (SIGKILL,
+ * a second signal, a crash) thus leaves every alert it raised in the spool:
+ * delivered at least once, never lost. alert_sync() lets main wait for the
+ * journal before it saves a state that records those alerts as made.
  */
 #include "alert.h"
 
@@ -127,6 +134,12 @@ struct alerts {
 	struct delivery *q, **qtail;     /* guarded by mu */
 	uint64_t raised;                 /* guarded by mu */
 	uint64_t oom;                    /* guarded by mu: alerts dropped */
+	uint64_t queued;                 /* guarded by mu: deliveries raised */
+	uint64_t journaled;              /* guarded by mu: of those, journaled
+	                                    (or given up on) by the thread */
+	pthread_cond_t journal_cv;       /* journaled grew */
+	int journal;                     /* O_APPEND on the spool, or -1 */
+	bool journal_broken;             /* alert thread: a write failed */
 
 	/* the alert thread's own until joined */
 	struct fetcher *f;
@@ -483,6 +496,76 @@ static void try_reap(struct alerts *a, struct loop *l, struct delivery *d)
 }
 
 /* Take what alert_raise queued. Returns the sentinel's deadline, or -1. */
+/* One spool line for d. */
+static void spool_print(FILE *f, const struct delivery *d, const char *reason,
+			long long now)
+{
+	fprintf(f, "{\"id\":%llu,\"title\":", (unsigned long long)d->id);
+	text_json(f, d->title);
+	fprintf(f, ",\"comments\":%llu,\"url\":\"https://news.ycombinator"
+		".com/item?id=%llu\",\"dest\":\"%s\",\"reason\":",
+		(unsigned long long)d->comments, (unsigned long long)d->id,
+		dest_key[d->dest]);
+	text_json(f, reason);
+	fprintf(f, ",\"attempts\":%u,\"spooled_at\":%lld}\n", d->attempts,
+		now);
+}
+
+/* Append the new deliveries of q (not the spooled ones, not the sentinel)
+ * to the spool in one write(2), before any of them is attempted: a run that
+ * dies without reaching alert_finish (SIGKILL, a crash, a power cut after
+ * the page cache was written) leaves them for the next run, which delivers
+ * them again if they had been made (at least once, never lost). On a clean
+ * finish spool_write() replaces the file and the delivered ones go. */
+static void journal(struct alerts *a, const struct delivery *q)
+{
+	uint64_t n = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = a->journal >= 0 ? open_memstream(&buf, &len) : NULL;
+	long long now = (long long)time(NULL);
+	for (const struct delivery *d = q; d; d = d->next) {
+		if (d->stop || d->from_spool)
+			continue;
+		n++;
+		if (m)
+			spool_print(m, d, "raised; hnbatch ended before the "
+				    "delivery was confirmed", now);
+	}
+	if (n == 0) {
+		if (m)
+			fclose(m);
+		free(buf);
+		return;
+	}
+	if (a->journal >= 0 && !a->journal_broken) {
+		int e = !m ? ENOMEM : fclose(m) != 0 ? errno : 0;
+		m = NULL;
+		for (size_t off = 0; !e && off < len;) {
+			ssize_t w = write(a->journal, buf + off, len - off);
+			if (w < 0)
+				e = errno == EINTR ? 0 : errno;
+			else if (w == 0)
+				e = EIO;
+			else
+				off += (size_t)w;
+		}
+		if (e) {
+			a->journal_broken = true;
+			log_error("%s: cannot record raised alerts: %s; they "
+				  "are spooled only if hnbatch ends normally",
+				  a->o.spool, strerror(e));
+		}
+	}
+	if (m)
+		fclose(m);
+	free(buf);
+	pthread_mutex_lock(&a->mu);
+	a->journaled += n;
+	pthread_cond_broadcast(&a->journal_cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
 static double take_queue(struct alerts *a, struct loop *l)
 {
 	double deadline = -1;
@@ -491,6 +574,7 @@ static double take_queue(struct alerts *a, struct loop *l)
 	a->q = NULL;
 	a->qtail = &a->q;
 	pthread_mutex_unlock(&a->mu);
+	journal(a, q);
 	while (q) {
 		struct delivery *next = q->next;
 		if (q->stop) {
@@ -691,6 +775,7 @@ void alert_raise(struct alerts *a, uint64_t id, const char *title,
 	}
 	a->raised++;
 	a->oom += oom;
+	a->queued += n;
 	pthread_mutex_unlock(&a->mu);
 	if (n)
 		fetcher_wakeup(a->f);
@@ -785,6 +870,11 @@ static int spool_load(struct alerts *a, char *err, size_t errlen)
 			   "not running" : "%s: cannot lock %s", path, lock);
 		goto out;
 	}
+	a->journal = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (a->journal < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
 	f = fopen(path, "re");
 	if (!f && errno == ENOENT) {
 		rc = 0;
@@ -849,7 +939,8 @@ out:
 	return rc;
 }
 
-/* Rewrite the spool: carried lines + every lost delivery. 0 or -1. */
+/* Rewrite the spool: carried lines + every lost delivery. 0 or -1. The
+ * journal's lines go with the old file. */
 static int spool_write(struct alerts *a)
 {
 	const char *path = a->o.spool;
@@ -871,17 +962,8 @@ static int spool_write(struct alerts *a)
 	for (size_t i = 0; i < a->nkeep; i++)
 		fprintf(f, "%s\n", a->keep[i]);
 	long long now = (long long)time(NULL);
-	for (struct delivery *d = a->lost; d; d = d->next) {
-		fprintf(f, "{\"id\":%llu,\"title\":", (unsigned long long)d->id);
-		text_json(f, d->title);
-		fprintf(f, ",\"comments\":%llu,\"url\":\"https://news.ycombinator"
-			".com/item?id=%llu\",\"dest\":\"%s\",\"reason\":",
-			(unsigned long long)d->comments,
-			(unsigned long long)d->id, dest_key[d->dest]);
-		text_json(f, d->reason);
-		fprintf(f, ",\"attempts\":%u,\"spooled_at\":%lld}\n",
-			d->attempts, now);
-	}
+	for (struct delivery *d = a->lost; d; d = d->next)
+		spool_print(f, d, d->reason, now);
 	mode_t mask = umask(0);
 	umask(mask);
 	fchmod(fileno(f), 0666 & ~mask);
@@ -920,10 +1002,12 @@ struct alerts *alert_start(const struct alert_opts *o, char *err,
 	if (a->o.parallel == 0)
 		a->o.parallel = 1;
 	a->spool_lock = -1;
+	a->journal = -1;
 	a->epfd = -1;
 	a->qtail = &a->q;
 	a->losttail = &a->lost;
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->journal_cv, NULL);
 
 	size_t n = 0;
 	for (char **e = environ; e && *e; e++)
@@ -969,7 +1053,7 @@ int alert_finish(struct alerts *a, double timeout_s)
 	pthread_mutex_lock(&a->mu);
 	*a->qtail = stop;
 	a->qtail = &stop->next;
-	uint64_t raised = a->raised, oom = a->oom;
+	uint64_t raised = a->raised, oom = a->oom, queued = a->queued;
 	pthread_mutex_unlock(&a->mu);
 	fetcher_wakeup(a->f);
 	pthread_join(a->th, NULL);
@@ -978,7 +1062,7 @@ int alert_finish(struct alerts *a, double timeout_s)
 	for (struct delivery *d = a->lost; d; d = d->next)
 		a->failed++;
 	bool spooled = false;
-	if (a->o.spool && (a->spool_loaded || a->lost)) {
+	if (a->o.spool && (a->spool_loaded || a->lost || queued)) {
 		spooled = spool_write(a) == 0;
 		if (spooled)
 			a->spooled = a->failed;
@@ -1001,6 +1085,16 @@ int alert_finish(struct alerts *a, double timeout_s)
 			 a->spooled ? ", spooled to " : "",
 			 a->spooled ? a->o.spool : "");
 	return a->failed || oom ? -1 : 0;
+}
+
+void alert_sync(struct alerts *a)
+{
+	if (!a || a->journal < 0 || !a->started)
+		return;
+	pthread_mutex_lock(&a->mu);
+	while (a->journaled < a->queued)
+		pthread_cond_wait(&a->journal_cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
 }
 
 void alert_get_stats(struct alerts *a, struct alert_stats *st)
@@ -1032,12 +1126,15 @@ void alert_free(struct alerts *a)
 	fetcher_free(a->f);
 	if (a->epfd >= 0)
 		close(a->epfd);
+	if (a->journal >= 0)
+		close(a->journal);
 	if (a->spool_lock >= 0)
 		close(a->spool_lock);
 	for (size_t i = 0; i < a->nkeep; i++)
 		free(a->keep[i]);
 	free(a->keep);
 	free(a->envbase);
+	pthread_cond_destroy(&a->journal_cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 }

@@ -389,6 +389,8 @@ static int iteration(struct run *r, long iter)
 	if (write_results(r, res, n, cfg->period_s > 0 ? iter : -1) != 0)
 		status = EXIT_PARTIAL;
 	summary(c, cfg->period_s > 0 ? iter : -1);
+	alert_sync(r->alerts); /* raised alerts spooled before the state
+	                          says they were made */
 	if (keep_state(r, res, n) != 0)
 		status = EXIT_PARTIAL;
 	for (size_t i = 0; i < n; i++)

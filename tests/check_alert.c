@@ -502,6 +502,92 @@ START_TEST(test_cmd_timeout_spooled_then_delivered)
 }
 END_TEST
 
+struct killed_gate {
+	const char *started, *state;
+};
+
+/* The delivery has begun and the state, which records the alert as made,
+ * is saved. */
+static int delivering_and_saved(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	const struct killed_gate *g = arg;
+	char *st = tu_slurp(g->started, NULL), *js = tu_slurp(g->state, NULL);
+	int ok = st && *st && js && strstr(js, "801");
+	free(st);
+	free(js);
+	return ok;
+}
+
+/* SIGKILL while a delivery is still running, after --state was saved with
+ * the alert claimed: nothing at exit can spool it, so it must already be in
+ * the spool (the journal); the next run delivers it although the state says
+ * it was alerted. */
+START_TEST(test_sigkill_journaled_in_spool)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 801, "killed mid-delivery", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *state = tu_path(dir, "state.json"),
+	     *started = tu_path(dir, "started"), *go = tu_path(dir, "go"),
+	     *log = tu_path(dir, "delivered"), *cmd, *cmd2;
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'; "
+				  "while [ ! -e '%s' ]; do sleep 0.05; done",
+				  started, go), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "801",
+			       "--threshold", "2", "--alert-cmd", cmd,
+			       "--alert-spool", spool, "--state", state,
+			       "--format", "jsonl", NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	struct killed_gate g = { started, state };
+	int seen = runbin_wait_until(rb, delivering_and_saved, &g, 20, TIMEOUT);
+	runbin_kill(rb, SIGKILL);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	FILE *f = fopen(go, "w"); /* let the orphaned command end */
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_msg(seen, "delivery begun and state saved: not seen: %s",
+		      res.err);
+	ck_assert_int_eq(res.signal, SIGKILL);
+	char *sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && count_lines(sp) == 1 && strstr(sp, "\"id\":801,") &&
+		      strstr(sp, "\"dest\":\"cmd\""), "spool: %s",
+		      sp ? sp : "(none)");
+	free(sp);
+	runbin_result_free(&res);
+
+	/* The next run, same state (801 is claimed there), delivers it. */
+	ck_assert_int_ge(asprintf(&cmd2, "cat >> '%s'", log), 0);
+	const char *again[] = { "--api", fakeapi_url(api), "--id", "801",
+				"--threshold", "2", "--alert-cmd", cmd2,
+				"--alert-spool", spool, "--state", state,
+				"--format", "jsonl", NULL };
+	run(again, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_lines(got) == 1 &&
+		      strstr(got, "\"id\":801,"), "delivered: %s",
+		      got ? got : "(none)");
+	sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && *sp == '\0', "spool: %s", sp);
+	free(sp);
+	free(got);
+	runbin_result_free(&res);
+	rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(state);
+	free(started);
+	free(go);
+	free(log);
+	free(cmd);
+	free(cmd2);
+	fakeapi_stop(api);
+}
+END_TEST
+
 START_TEST(test_failing_cmd_retried_no_spool)
 {
 	struct fakeapi *api = fakeapi_start();
@@ -737,6 +823,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_webhook_once_each);
 	tcase_add_test(tc, test_webhook_500_retried_spooled_redelivered);
 	tcase_add_test(tc, test_cmd_timeout_spooled_then_delivered);
+	tcase_add_test(tc, test_sigkill_journaled_in_spool);
 	tcase_add_test(tc, test_failing_cmd_retried_no_spool);
 	tcase_add_test(tc, test_hostile_titles_inert);
 	tcase_add_test(tc, test_sigint_still_delivers);
