@@ -319,9 +319,15 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 				"Try 'hnbatch --help'.\n");
 		return -1;
 	}
-	if ((cfg->alert_cmd || cfg->webhook) && cfg->threshold < 0) {
-		fprintf(stderr, "hnbatch: --alert-cmd and --webhook need --threshold N\n");
-		return -1;
+	if (cfg->threshold < 0) {
+		const char *opt = cfg->alert_cmd ? "--alert-cmd"
+				  : cfg->webhook ? "--webhook"
+				  : cfg->alert_spool ? "--alert-spool" : NULL;
+		if (opt) {
+			fprintf(stderr, "hnbatch: %s needs --threshold N (no "
+				"alert is raised without it)\n", opt);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -207,6 +207,27 @@ START_TEST(unknown_option)
 }
 END_TEST
 
+/* An alert option without --threshold would never fire: a cron job that
+ * forgot it must hear so, not stay silent forever. */
+START_TEST(alert_without_threshold)
+{
+	static const char *const opts[][2] = {
+		{ "--alert-cmd", "true" },
+		{ "--webhook", "http://127.0.0.1:9/hook" },
+		{ "--alert-spool", "/nonexistent/spool" },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		struct runbin_result res;
+		char want[64];
+		run((const char *[]){ "--id", "8863", opts[i][0], opts[i][1],
+				      NULL }, NULL, &res);
+		snprintf(want, sizeof want, "%s needs --threshold N", opts[i][0]);
+		input_error(&res, want);
+		runbin_result_free(&res);
+	}
+}
+END_TEST
+
 START_TEST(bad_format)
 {
 	struct runbin_result res;
@@ -379,6 +400,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, no_such_file);
 	tcase_add_test(tc, unknown_option);
 	tcase_add_test(tc, bad_format);
+	tcase_add_test(tc, alert_without_threshold);
 	tcase_add_test(tc, stdin_dash_error);
 	suite_add_tcase(s, tc);
 
