@@ -7,11 +7,14 @@
 
 /* A closed standard descriptor (cron, `hnbatch <&-`) would be reused by the
  * next open(): results could land in the state file, log lines in a socket.
- * Hold each closed slot with /dev/null opened the other way round, so that
- * using it still fails (EBADF) as it would have, and nothing else takes it. */
+ * Hold each closed slot with /dev/null. Stdin and stdout get it the other
+ * way round, so reading '-' or writing the results still fails (EBADF) as it
+ * would have; stderr gets it for writing, so log lines are dropped as they
+ * would have been and an alert command's output (sent to our stderr) does
+ * not make it fail. */
 static void hold_std_fds(void)
 {
-	static const int mode[3] = { O_WRONLY, O_RDONLY, O_RDONLY };
+	static const int mode[3] = { O_WRONLY, O_RDONLY, O_WRONLY };
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) != -1)
 			continue;
