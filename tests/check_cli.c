@@ -381,6 +381,44 @@ START_TEST(closed_stdout)
 }
 END_TEST
 
+/* Stderr closed: log lines go nowhere, but an alert command that writes to
+ * its stdout (our stderr) still succeeds, and the results are complete. */
+START_TEST(closed_stderr)
+{
+	char *outpath, *mark, *cmd;
+	ck_assert(asprintf(&outpath, "%s/stdout", dir) > 0);
+	ck_assert(asprintf(&mark, "%s/delivered", dir) > 0);
+	made[nmade++] = outpath;
+	made[nmade++] = mark;
+	ck_assert(asprintf(&cmd, "echo \"$HN_ID\" && echo \"$HN_ID\" > '%s'",
+			   mark) > 0);
+	const char *argv[] = { runbin_path(), "--api", fakeapi_url(api),
+			       "--format", "jsonl", "--id", "8863",
+			       "--threshold", "0", "--alert-cmd", cmd, NULL };
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		close(fd);
+		close(2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	char *out = tu_slurp(outpath, NULL), *got = tu_slurp(mark, NULL);
+	ck_assert_msg(out && strstr(out, "\"id\":8863,") && !strchr(
+			      strchr(out, '\n') + 1, '\n'), "stdout: %s", out);
+	ck_assert_msg(got && strcmp(got, "8863\n") == 0, "delivered: %s", got);
+	free(out);
+	free(got);
+	free(cmd);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -412,6 +450,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, stdin_dash);
 	tcase_add_test(tc, empty_input);
 	tcase_add_test(tc, closed_stdout);
+	tcase_add_test(tc, closed_stderr);
 	suite_add_tcase(s, tc);
 	return s;
 }
