@@ -391,10 +391,14 @@ static void handle(struct worker *wk, const struct fetch_done *d)
 	atomic_fetch_sub(&c->inflight, 1);
 	struct root *r = &c->roots[w.root];
 
-	log_debug("item %llu: %s %ld in %.0f ms (attempt %u)",
-		  (unsigned long long)w.id,
-		  d->err == FETCH_OK ? "HTTP" : fetch_strerror(d->err),
-		  d->status, d->ms, w.attempt + 1);
+	/* "started +T ms" (since the crawl began) lets a reader line up a
+	 * chain of requests: see scripts/critical-path. */
+	if (log_get_level() >= LOG_DEBUG)
+		log_debug("item %llu: %s %ld in %.0f ms (attempt %u, started "
+			  "+%.1f ms)", (unsigned long long)w.id,
+			  d->err == FETCH_OK ? "HTTP" : fetch_strerror(d->err),
+			  d->status, d->ms, w.attempt + 1,
+			  log_now_ms() - d->ms - c->t0);
 	if (d->err != FETCH_OK) {
 		static const enum fail_reason map[] = {
 			[FETCH_TIMEOUT] = FAIL_TIMEOUT,
