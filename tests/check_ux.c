@@ -198,6 +198,55 @@ START_TEST(test_output_atomic)
 }
 END_TEST
 
+/* -v: one line per request with id, status, milliseconds, attempt and start
+ * time; a retried item has a line per attempt. Without -v, none. */
+START_TEST(test_verbose_request_lines)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	fakeapi_put(api, 70, "{\"id\":70,\"type\":\"story\",\"title\":\"v\","
+		    "\"kids\":[71,72]}");
+	fakeapi_put(api, 71, "{\"id\":71,\"type\":\"comment\"}");
+	fakeapi_put(api, 72, "{\"id\":72,\"type\":\"comment\"}");
+	struct fakeapi_fault once = { .fail_first = 1, .status = 503 };
+	fakeapi_fault(api, 72, &once);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "70", "-v",
+			       "--format", "jsonl", NULL };
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	static const char *const want[] = {
+		"] hnbatch: item 70: HTTP 200 in ",
+		"] hnbatch: item 71: HTTP 200 in ",
+		"] hnbatch: item 72: HTTP 503 in ",
+		"] hnbatch: item 72: HTTP 200 in ",
+	};
+	static const char *const attempt[] = { "1", "1", "1", "2" };
+	const char *from = res.err;
+	for (int i = 0; i < 4; i++) {
+		const char *p = strstr(i == 3 ? from : res.err, want[i]);
+		ck_assert_msg(p != NULL, "no '%s' in %s", want[i], res.err);
+		if (i == 2)
+			from = p + 1; /* the retry comes after the failure */
+		char ms[16], att[16];
+		double start;
+		ck_assert_msg(sscanf(p + strlen(want[i]), "%15[0-9] ms (attempt "
+				     "%15[0-9], started +%lf ms)", ms, att,
+				     &start) == 3, "line: %.120s", p);
+		ck_assert_str_eq(att, attempt[i]);
+		ck_assert(start >= 0 && start < 60000);
+	}
+	runbin_result_free(&res);
+
+	const char *quiet[] = { "--api", fakeapi_url(api), "--id", "70",
+				"--format", "jsonl", NULL };
+	ck_assert_int_eq(runbin_run(quiet, NULL, NULL, 60000, &res), 0);
+	ck_assert_ptr_null(strstr(res.err, ": item 7"));
+	runbin_result_free(&res);
+	fakeapi_stop(api);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ux");
@@ -206,6 +255,7 @@ int main(void)
 	tcase_add_test(tc, test_progress_on_terminal_only);
 	tcase_add_test(tc, test_hostile_titles_safe);
 	tcase_add_test(tc, test_output_atomic);
+	tcase_add_test(tc, test_verbose_request_lines);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
