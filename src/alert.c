@@ -495,7 +495,6 @@ static void try_reap(struct alerts *a, struct loop *l, struct delivery *d)
 	attempt_done(a, l, d, ok);
 }
 
-/* Take what alert_raise queued. Returns the sentinel's deadline, or -1. */
 /* One spool line for d. */
 static void spool_print(FILE *f, const struct delivery *d, const char *reason,
 			long long now)
@@ -566,6 +565,8 @@ static void journal(struct alerts *a, const struct delivery *q)
 	pthread_mutex_unlock(&a->mu);
 }
 
+/* Take what alert_raise queued (journaling it first). Returns the
+ * sentinel's deadline, or -1. */
 static double take_queue(struct alerts *a, struct loop *l)
 {
 	double deadline = -1;

@@ -1,4 +1,5 @@
-/* main.c — wires the command line to a run; no logic of its own. */
+/* main.c — holds closed standard descriptors, then wires the command line
+ * to a run. */
 #include <fcntl.h>
 #include <unistd.h>
 
