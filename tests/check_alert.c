@@ -70,14 +70,6 @@ static size_t count_str(const char *s, const char *needle)
 	return n;
 }
 
-static void rm_rf(const char *dir)
-{
-	char *cmd;
-	ck_assert_int_ge(asprintf(&cmd, "rm -rf '%s'", dir), 0);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-}
-
 static void run(const char *const *args, struct runbin_result *res)
 {
 	ck_assert_int_eq(runbin_run(args, NULL, NULL, TIMEOUT, res), 0);
@@ -312,7 +304,7 @@ START_TEST(test_slow_cmd_never_delays_results)
 	free(got);
 	free(st);
 	runbin_result_free(&r);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(log);
 	free(started);
@@ -438,7 +430,7 @@ START_TEST(test_webhook_500_retried_spooled_redelivered)
 	ck_assert_int_eq(hook_total(h), 0);
 	runbin_result_free(&res);
 
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(spool);
 	hook_stop(h);
@@ -493,7 +485,7 @@ START_TEST(test_cmd_timeout_spooled_then_delivered)
 	free(sp);
 	free(got);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(spool);
 	free(log);
@@ -575,7 +567,7 @@ START_TEST(test_sigkill_journaled_in_spool)
 	free(sp);
 	free(got);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(spool);
 	free(state);
@@ -606,7 +598,7 @@ START_TEST(test_failing_cmd_retried_no_spool)
 			     "--alert-cmd: exit status 3"), "%s", res.err);
 	free(got);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(log);
 	free(cmd);
@@ -688,7 +680,7 @@ START_TEST(test_hostile_titles_inert)
 		free(p);
 	}
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(cmd);
 	fakeapi_stop(api);
@@ -736,7 +728,7 @@ START_TEST(test_sigint_still_delivers)
 	ck_assert_ptr_null(strstr(got, "605"));
 	free(got);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(log);
 	free(cmd);
@@ -776,7 +768,7 @@ START_TEST(test_periodic_alerts_once)
 	ck_assert_int_eq(count_str(res.err, "hnbatch: alert: "), 1);
 	free(got);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(log);
 	free(cmd);
@@ -807,7 +799,7 @@ START_TEST(test_bad_spool_is_an_error)
 	ck_assert_int_eq(fakeapi_total_requests(api), 0);
 	free(where);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(spool);
 	fakeapi_stop(api);

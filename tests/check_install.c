@@ -50,28 +50,6 @@ static char *make_tmpdir(void)
 	return d;
 }
 
-/* rm -rf dir (no symlinks followed; the tree is ours). */
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char p[4096];
-			struct stat st;
-			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-				remove_tree(p);
-			else
-				unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 /* Wait for the child of pidfd until deadline_ms; 1 when it has exited, 0 at the deadline. */
 static int wait_exit(int pidfd, int deadline_ms)
 {
@@ -365,7 +343,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	remove_tree(base);
+	tu_rm_rf(base);
 }
 
 static Suite *install_suite(void)

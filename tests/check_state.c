@@ -33,14 +33,6 @@ static void spit(const char *path, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-static void rm_rf(const char *dir)
-{
-	char *cmd;
-	ck_assert_int_ge(asprintf(&cmd, "rm -rf '%s'", dir), 0);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-}
-
 /* Files in dir whose name contains needle. */
 static int files_with(const char *dir, const char *needle)
 {
@@ -116,7 +108,7 @@ START_TEST(unit_roundtrip)
 	ck_assert(json_object_get_boolean(v));
 	json_object_put(o);
 	free(text);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(p);
 }
@@ -141,7 +133,7 @@ START_TEST(unit_unknown_count_is_null)
 	ck_assert(!r.has_previous);
 	ck_assert_int_eq(state_claim_alert(s, 77), 0);
 	state_free(s);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(p);
 }
@@ -190,7 +182,7 @@ START_TEST(unit_corrupt_files_refused)
 	s = state_open(p, err, sizeof err);
 	ck_assert_msg(s != NULL, "%s", err);
 	state_free(s);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(p);
 }
@@ -209,7 +201,7 @@ START_TEST(unit_lock_excludes_second_open)
 	b = state_open(p, err, sizeof err); /* released with the first */
 	ck_assert_msg(b != NULL, "%s", err);
 	state_free(b);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(p);
 }
@@ -350,7 +342,7 @@ START_TEST(bin_second_run_quiet_with_previous)
 	runbin_result_free(&res);
 	ck_assert_int_eq(files_with(dir, ".tmp"), 0);
 
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(st);
 	free(log);
@@ -380,7 +372,7 @@ START_TEST(bin_undelivered_alert_is_raised_again)
 	ck_assert_msg(strstr(res.err, "alert: 21 has 5 comments"), "%s",
 		      res.err);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(st);
 	fakeapi_stop(api);
@@ -415,7 +407,7 @@ START_TEST(bin_corrupt_state_exit_2)
 		free(text);
 		runbin_result_free(&res);
 	}
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(st);
 	fakeapi_stop(api);
@@ -445,7 +437,7 @@ START_TEST(bin_locked_state_exit_2)
 	run(args, &res);
 	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
 	runbin_result_free(&res);
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	free(dir);
 	free(st);
 	free(lock);

@@ -191,9 +191,7 @@ START_TEST(test_output_atomic)
 	ck_assert_msg(strncmp(s, "{\"id\":1,", 8) == 0, "new file: %s", s);
 	ck_assert_ptr_nonnull(strstr(s, "\"status\":\"complete\"}\n"));
 	free(s);
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tu_rm_rf(dir);
 	fakeapi_stop(api);
 }
 END_TEST

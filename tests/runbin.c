@@ -11,6 +11,7 @@
  * cannot hold a test up. Nothing here is shared between threads. */
 #include "runbin.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -104,6 +105,18 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The child is reaped: take what it wrote (it is all in the pipes) and
+ * close every descriptor kept for it. */
+static void release(struct runbin *rb)
+{
+	close_fd(&rb->pidfd);
+	close_fd(&rb->in_fd);
+	drain(&rb->out_fd, &rb->out);
+	drain(&rb->err_fd, &rb->err);
+	close_fd(&rb->out_fd);
+	close_fd(&rb->err_fd);
+}
+
 static void try_reap(struct runbin *rb)
 {
 	if (rb->reaped)
@@ -113,12 +126,7 @@ static void try_reap(struct runbin *rb)
 		if (p < 0)
 			rb->wstatus = -1;
 		rb->reaped = 1;
-		close_fd(&rb->pidfd);
-		close_fd(&rb->in_fd);
-		drain(&rb->out_fd, &rb->out);
-		drain(&rb->err_fd, &rb->err);
-		close_fd(&rb->out_fd);
-		close_fd(&rb->err_fd);
+		release(rb);
 	}
 }
 
@@ -443,12 +451,7 @@ int runbin_finish(struct runbin *rb, int timeout_ms,
 			rb->reaped = 1;
 		}
 	}
-	close_fd(&rb->pidfd);
-	close_fd(&rb->in_fd);
-	drain(&rb->out_fd, &rb->out);
-	drain(&rb->err_fd, &rb->err);
-	close_fd(&rb->out_fd);
-	close_fd(&rb->err_fd);
+	release(rb);
 	res->timed_out = rb->timed_out;
 	res->status = -1;
 	if (rb->wstatus != -1 && WIFEXITED(rb->wstatus)) {
@@ -463,6 +466,13 @@ int runbin_finish(struct runbin *rb, int timeout_ms,
 	res->err_len = rb->err.len;
 	free(rb->in);
 	free(rb);
+	/* UBSan carries on after a report and a run may be meant to fail
+	 * anyway: whatever the exit status, a sanitizer report in the child
+	 * fails the test. */
+	ck_assert_msg(!strstr(res->err, "Sanitizer:") &&
+		      !strstr(res->err, ": runtime error: "),
+		      "sanitizer report from %s:\n%.4000s", runbin_path(),
+		      res->err);
 	return rc;
 }
 

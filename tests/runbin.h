@@ -36,7 +36,9 @@ const char *runbin_path(void);
  * overriding the test's environment; NULL for none). Waits up to timeout_ms;
  * past it the process group is killed with SIGKILL and timed_out set.
  * Returns 0 with *res filled (free it with runbin_result_free), or -1 when
- * the binary could not be started (message on stderr; *res zeroed). */
+ * the binary could not be started (message on stderr; *res zeroed). A
+ * sanitizer report on the child's stderr fails the calling Check test
+ * (here and in runbin_finish), whatever the exit status. */
 int runbin_run(const char *const *args, const char *stdin_text,
 	       const char *const *env, int timeout_ms,
 	       struct runbin_result *res);

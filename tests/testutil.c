@@ -2,10 +2,13 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *tu_tmpdir(const char *name)
 {
@@ -43,6 +46,19 @@ char *tu_slurp(const char *path, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type,
+		  struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -1;
+}
+
+void tu_rm_rf(const char *dir)
+{
+	ck_assert_msg(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ||
+		      errno == ENOENT, "removing %s: %s", dir, strerror(errno));
 }
 
 int tu_run(Suite *s)

@@ -16,6 +16,9 @@ char *tu_path(const char *dir, const char *name);
  * not NULL; NULL when the file cannot be opened. */
 char *tu_slurp(const char *path, size_t *len);
 
+/* Remove dir and everything below it (symlinks are not followed). */
+void tu_rm_rf(const char *dir);
+
 /* Run a suite (verbosity from CK_VERBOSITY, default normal); the exit status
  * for main(): EXIT_SUCCESS when nothing failed. */
 struct Suite;
