@@ -698,9 +698,11 @@ START_TEST(test_sigint_still_delivers)
 {
 	struct fakeapi *api = fakeapi_start();
 	char ids[6][16];
-	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "delivered"), *cmd;
-	ck_assert_int_ge(asprintf(&cmd, "sleep 1; echo \"$HN_ID\" >> '%s'",
-				  log), 0);
+	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "delivered"),
+	     *go = tu_path(dir, "go"), *cmd;
+	/* deliveries held until the test opens the gate, after the signal */
+	ck_assert_int_ge(asprintf(&cmd, "while [ ! -e '%s' ]; do sleep 0.05; "
+				  "done; echo \"$HN_ID\" >> '%s'", go, log), 0);
 	const char *args[32] = { "--api", fakeapi_url(api), "--threshold", "2",
 				 "--alert-cmd", cmd, "--format", "jsonl", NULL };
 	size_t na = 8;
@@ -719,8 +721,15 @@ START_TEST(test_sigint_still_delivers)
 	size_t want = 5;
 	ck_assert(runbin_wait_until(rb, alerts_raised, &want, 50, TIMEOUT));
 	ck_assert_int_eq(runbin_kill(rb, SIGINT), 0);
+	int seen = runbin_wait_stderr(rb, "SIGINT", TIMEOUT);
+	char *before = tu_slurp(log, NULL); /* nothing delivered yet */
+	FILE *f = fopen(go, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
 	struct runbin_result res;
 	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(seen, "SIGINT not taken: %s", res.err);
+	ck_assert_msg(before == NULL, "delivered before the signal: %s", before);
 	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
 		      runbin_describe(&res), res.err);
 	char *got = tu_slurp(log, NULL);
@@ -731,6 +740,7 @@ START_TEST(test_sigint_still_delivers)
 	tu_rm_rf(dir);
 	free(dir);
 	free(log);
+	free(go);
 	free(cmd);
 	fakeapi_stop(api);
 }
