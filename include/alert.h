@@ -33,7 +33,6 @@ struct alert_opts {
 	unsigned retries;         /* extra attempts of a failed delivery */
 	double timeout_s;         /* --alert-timeout: the wait at exit, and the
 	                             longest one command attempt may take */
-	long retry_base_ms;       /* first backoff; 0: 500 ms (doubles, max 30 s) */
 	struct fetch_opts fetch;  /* for the webhook (its timeout is per POST) */
 	struct state *state;      /* when not NULL: a root alerts only once */
 };

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "backoff.h"
 #include "fetch.h"
 #include "result.h"
 
@@ -33,10 +34,9 @@ struct crawl_opts {
 	size_t concurrency;         /* requests in flight, all workers */
 	struct fetch_opts fetch;
 	unsigned retries;           /* extra attempts for transient failures */
-	long retry_base_ms;         /* first backoff (default 200) */
-	long retry_cap_ms;          /* longest backoff / Retry-After honoured */
+	struct backoff backoff;     /* retry waits; base_ms 0: backoff_fetch */
 	uint64_t max_fetches;       /* 0: no cap */
-	double deadline_ms;         /* monotonic log_now_ms() time; 0: none */
+	double deadline_ms;         /* monotonic clock_now_ms() time; 0: none */
 	int fail_fast;
 	void (*on_root)(const struct root_result *r, void *arg);
 	void *on_root_arg;

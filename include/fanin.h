@@ -20,11 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "u64set.h"
+
 struct fanin {
 	atomic_int_fast64_t pending;
 	pthread_mutex_t mu;
-	uint64_t *set;      /* guarded by mu: open addressing, 0 = empty slot */
-	size_t cap, n;      /* guarded by mu */
+	struct u64set seen;  /* guarded by mu */
 };
 
 /* pending = 1 and the seen set holds root_id. Returns 0 or -1. */

@@ -1,4 +1,5 @@
-/* ids.h — parsing item ids and HN links; ordered, de-duplicated id lists.
+/* ids.h — parsing item ids and HN links; ordered, de-duplicated id lists
+ * (a struct u64set keeps its members in the order first added).
  * Pure functions: no threads, no I/O beyond the FILE* handed in. */
 #ifndef HNBATCH_IDS_H
 #define HNBATCH_IDS_H
@@ -6,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "u64set.h"
 
 /* Largest id accepted: JSON numbers are exact up to 2^53. */
 #define IDS_MAX (UINT64_C(1) << 53)
@@ -28,26 +31,12 @@ enum ids_err ids_parse(const char *s, uint64_t *id);
 /* Static English text for an error, e.g. "not a number". */
 const char *ids_strerror(enum ids_err e);
 
-/* An ordered list of distinct ids: adding an id already present is a no-op. */
-struct idlist {
-	uint64_t *v;      /* the ids, in the order first added */
-	size_t n, cap;
-	uint64_t *set;    /* open-addressing set of the same ids (0 = empty) */
-	size_t setcap;
-};
-
-void idlist_init(struct idlist *l);
-void idlist_free(struct idlist *l);
-/* Returns 1 if added, 0 if already present, -1 on out of memory. */
-int idlist_add(struct idlist *l, uint64_t id);
-int idlist_has(const struct idlist *l, uint64_t id);
-
 /* Read ids, one per line, from f (named `name` in messages). Blank lines and
  * lines whose first non-blank character is '#' are skipped; CRLF accepted.
  * Returns 0 on success; on the first bad line returns -1 and writes
  * "NAME:LINE: MESSAGE: 'TEXT'" into err (err always NUL-terminated).
  * A read error also returns -1 with "NAME: strerror". */
-int ids_read_file(FILE *f, const char *name, struct idlist *out,
+int ids_read_file(FILE *f, const char *name, struct u64set *out,
 		  char *err, size_t errlen);
 
 #endif

@@ -23,7 +23,4 @@ void log_msg(enum log_level l, const char *fmt, ...)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
-/* Monotonic milliseconds since an arbitrary start. */
-double log_now_ms(void);
-
 #endif

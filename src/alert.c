@@ -85,6 +85,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
+#include "clock.h"
+#include "fileutil.h"
 #include "log.h"
 #include "text.h"
 
@@ -319,7 +322,7 @@ static int start_cmd(struct alerts *a, struct delivery *d)
 			 strerror(e));
 		goto out;
 	}
-	d->started = log_now_ms();
+	d->started = clock_now_ms();
 	d->killed = false;
 	d->infd = p[1];
 	p[1] = -1;
@@ -439,12 +442,9 @@ static void attempt_done(struct alerts *a, struct loop *l, struct delivery *d,
 		return;
 	}
 	if (d->attempts <= a->o.retries) {
-		long base = a->o.retry_base_ms > 0 ? a->o.retry_base_ms : 500;
-		double delay = (double)base * (double)(1u << (d->attempts - 1 < 16
-							   ? d->attempts - 1 : 16));
-		if (delay > 30000)
-			delay = 30000;
-		d->not_before = log_now_ms() + delay;
+		double delay = backoff_delay(&backoff_alert, d->attempts - 1,
+					     -1, NULL);
+		d->not_before = clock_now_ms() + delay;
 		log_info("alert %llu: %s failed (%s); retry %u of %u in %.1fs",
 			 (unsigned long long)d->id, dest_name[d->dest], d->reason,
 			 d->attempts, a->o.retries, delay / 1000);
@@ -608,7 +608,7 @@ static void *alert_main(void *arg)
 			stopping = true;
 			deadline = dl;
 		}
-		double now = log_now_ms();
+		double now = clock_now_ms();
 		if (stopping) {
 			if (!l.pending && !l.running)
 				break;
@@ -852,26 +852,14 @@ static int spool_load(struct alerts *a, char *err, size_t errlen)
 {
 	const char *path = a->o.spool;
 	int rc = -1;
-	char *lock = malloc(strlen(path) + 6), *line = NULL;
+	char *line = NULL;
 	size_t cap = 0;
 	FILE *f = NULL;
-	if (!lock) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	sprintf(lock, "%s.lock", path);
-	a->spool_lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (a->spool_lock < 0) {
-		snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+	a->spool_lock = fileutil_lock(path, err, errlen);
+	if (a->spool_lock < 0)
 		goto out;
-	}
-	if (flock(a->spool_lock, LOCK_EX | LOCK_NB) != 0) {
-		snprintf(err, errlen, errno == EWOULDBLOCK
-			 ? "%s: in use by another hnbatch run (%s is locked); "
-			   "not running" : "%s: cannot lock %s", path, lock);
-		goto out;
-	}
-	a->journal = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	a->journal = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			  fileutil_new_mode());
 	if (a->journal < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
@@ -936,57 +924,30 @@ out:
 	if (f)
 		fclose(f);
 	free(line);
-	free(lock);
 	return rc;
+}
+
+static int write_spool(FILE *f, void *arg)
+{
+	const struct alerts *a = arg;
+	for (size_t i = 0; i < a->nkeep; i++)
+		fprintf(f, "%s\n", a->keep[i]);
+	long long now = (long long)time(NULL);
+	for (struct delivery *d = a->lost; d; d = d->next)
+		spool_print(f, d, d->reason, now);
+	return ferror(f) ? -1 : 0;
 }
 
 /* Rewrite the spool: carried lines + every lost delivery. 0 or -1. The
  * journal's lines go with the old file. */
 static int spool_write(struct alerts *a)
 {
-	const char *path = a->o.spool;
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	FILE *f = NULL;
-	int rc = -1;
-	if (!tmp)
-		goto out;
-	snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		log_error("%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		tmp[0] = '\0';
-		goto out;
+	char err[512];
+	if (fileutil_replace(a->o.spool, write_spool, a, err, sizeof err)) {
+		log_error("%s", err);
+		return -1;
 	}
-	for (size_t i = 0; i < a->nkeep; i++)
-		fprintf(f, "%s\n", a->keep[i]);
-	long long now = (long long)time(NULL);
-	for (struct delivery *d = a->lost; d; d = d->next)
-		spool_print(f, d, d->reason, now);
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fileno(f), 0666 & ~mask);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		log_error("%s: writing %s: %s", path, tmp, strerror(errno));
-		goto out;
-	}
-	int cr = fclose(f);
-	f = NULL;
-	if (cr != 0 || rename(tmp, path) != 0) {
-		log_error("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0';
-	rc = 0;
-out:
-	if (f)
-		fclose(f);
-	if (tmp && tmp[0])
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return 0;
 }
 
 /* ---- start, finish, free ---------------------------------------------- */
@@ -1050,7 +1011,7 @@ int alert_finish(struct alerts *a, double timeout_s)
 	if (!stop)
 		abort(); /* cannot stop the thread any other way */
 	stop->stop = true;
-	stop->deadline_ms = log_now_ms() + timeout_s * 1000;
+	stop->deadline_ms = clock_now_ms() + timeout_s * 1000;
 	pthread_mutex_lock(&a->mu);
 	*a->qtail = stop;
 	a->qtail = &stop->next;

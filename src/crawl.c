@@ -45,6 +45,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
+#include "clock.h"
 #include "fanin.h"
 #include "item.h"
 #include "log.h"
@@ -150,7 +152,7 @@ static void make_result(struct crawl *c, size_t i, enum root_status forced)
 	res->has_descendants = r->has_descendants;
 	res->descendants = r->descendants;
 	res->fetches = atomic_load(&r->fetches);
-	res->elapsed_ms = (uint64_t)(log_now_ms() - c->t0);
+	res->elapsed_ms = (uint64_t)(clock_now_ms() - c->t0);
 	if (forced != ROOT_COMPLETE) {
 		int64_t left = fanin_pending(&r->fan);
 		if (left > 0) {
@@ -245,16 +247,6 @@ static struct work heap_pop(struct worker *wk)
 	return top;
 }
 
-static double jitter(struct worker *wk)
-{
-	/* xorshift64*: a per-worker generator, no locking needed */
-	wk->rng ^= wk->rng >> 12;
-	wk->rng ^= wk->rng << 25;
-	wk->rng ^= wk->rng >> 27;
-	uint64_t x = wk->rng * UINT64_C(2685821657736338717);
-	return 0.5 + (double)(x >> 11) / 9007199254740992.0; /* [0.5, 1.5) */
-}
-
 /* Schedule another attempt, or give up. */
 static void retry_or_fail(struct worker *wk, struct work *w,
 			  enum fail_reason why, const char *detail,
@@ -265,17 +257,15 @@ static void retry_or_fail(struct worker *wk, struct work *w,
 		fail_item(wk, w, why, detail);
 		return;
 	}
-	double delay = (double)c->o.retry_base_ms * ldexp(1.0, (int)w->attempt)
-		       * jitter(wk);
-	if (retry_after_s >= 0)
-		delay = fmax(delay, (double)retry_after_s * 1000.0);
-	delay = fmin(delay, (double)c->o.retry_cap_ms);
+	double delay = backoff_delay(&c->o.backoff, w->attempt,
+				     retry_after_s >= 0 ? retry_after_s * 1e3
+							: -1, &wk->rng);
 	log_debug("item %llu: %s%s%s; retry %u in %.0f ms",
 		  (unsigned long long)w->id, crawl_reason_str(why),
 		  *detail ? ": " : "", detail, w->attempt + 1, delay);
 	struct work next = *w;
 	next.attempt++;
-	if (heap_push(wk, log_now_ms() + delay, &next) != 0)
+	if (heap_push(wk, clock_now_ms() + delay, &next) != 0)
 		fail_item(wk, w, FAIL_NOMEM, "");
 }
 
@@ -398,7 +388,7 @@ static void handle(struct worker *wk, const struct fetch_done *d)
 			  "+%.1f ms)", (unsigned long long)w.id,
 			  d->err == FETCH_OK ? "HTTP" : fetch_strerror(d->err),
 			  d->status, d->ms, w.attempt + 1,
-			  log_now_ms() - d->ms - c->t0);
+			  clock_now_ms() - d->ms - c->t0);
 	if (d->err != FETCH_OK) {
 		static const enum fail_reason map[] = {
 			[FETCH_TIMEOUT] = FAIL_TIMEOUT,
@@ -479,7 +469,7 @@ static void *worker_main(void *arg)
 	struct fetch_done d;
 
 	while (!atomic_load(&c->stop)) {
-		double now = log_now_ms();
+		double now = clock_now_ms();
 		while (wk->nheap && wk->heap[0].due <= now &&
 		       fetcher_inflight(wk->f) < wk->window) {
 			struct work w = heap_pop(wk);
@@ -509,7 +499,7 @@ static void *worker_main(void *arg)
 		int wait_ms = 1000;
 		if (wk->nheap)
 			wait_ms = (int)fmin(wait_ms,
-				fmax(0.0, ceil(wk->heap[0].due - log_now_ms())));
+				fmax(0.0, ceil(wk->heap[0].due - clock_now_ms())));
 		if (fetcher_wait(wk->f, wait_ms, NULL, NULL, NULL, 0) != 0) {
 			log_error("worker: waiting for transfers failed");
 			finish(c, CRAWL_ERROR);
@@ -536,22 +526,17 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 		c->o.threads = 1;
 	if (c->o.concurrency < c->o.threads)
 		c->o.threads = c->o.concurrency ? c->o.concurrency : 1;
-	if (c->o.retry_base_ms <= 0)
-		c->o.retry_base_ms = 200;
-	if (c->o.retry_cap_ms <= 0)
-		c->o.retry_cap_ms = 10000;
+	if (c->o.backoff.base_ms <= 0)
+		c->o.backoff = backoff_fetch;
 	c->nroots = n;
-	c->t0 = log_now_ms(); /* here, before any thread can read it */
+	c->t0 = clock_now_ms(); /* here, before any thread can read it */
 	c->roots = calloc(n ? n : 1, sizeof *c->roots);
 	c->results = calloc(n ? n : 1, sizeof *c->results);
 	if (!c->roots || !c->results || workq_init(&c->q) != 0)
 		goto fail;
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if (clock_cond_init(&c->cv) != 0)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		c->roots[i].id = roots[i];
 		if (fanin_init(&c->roots[i].fan, roots[i]) != 0)
@@ -570,7 +555,7 @@ static int worker_init(struct crawl *c, struct worker *wk, size_t window,
 {
 	wk->c = c;
 	wk->window = window;
-	wk->rng = seed * UINT64_C(0x9E3779B97F4A7C15) + 1;
+	wk->rng = backoff_seed(seed);
 	atomic_init(&wk->hungry, 0);
 	wk->f = fetcher_new(&c->o.fetch, window);
 	wk->ctx = calloc(window, sizeof *wk->ctx);
@@ -649,7 +634,7 @@ enum crawl_stop crawl_run(struct crawl *c)
 	pthread_mutex_lock(&c->mu);
 	while (!atomic_load(&c->stop)) {
 		if (c->o.deadline_ms > 0) {
-			double left = c->o.deadline_ms - log_now_ms();
+			double left = c->o.deadline_ms - clock_now_ms();
 			if (left <= 0) {
 				pthread_mutex_unlock(&c->mu);
 				log_error("--deadline reached: stopping");
@@ -657,12 +642,7 @@ enum crawl_stop crawl_run(struct crawl *c)
 				pthread_mutex_lock(&c->mu);
 				break;
 			}
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			double ns = (double)ts.tv_nsec + fmin(left, 1000.0) * 1e6;
-			ts.tv_sec += (time_t)(ns / 1e9);
-			ts.tv_nsec = (long)fmod(ns, 1e9);
-			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+			clock_cond_wait_ms(&c->cv, &c->mu, fmin(left, 1000.0));
 		} else {
 			pthread_cond_wait(&c->cv, &c->mu);
 		}
@@ -671,7 +651,7 @@ enum crawl_stop crawl_run(struct crawl *c)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(c->workers[i].th, NULL);
 join:
-	atomic_store(&c->t1, log_now_ms());
+	atomic_store(&c->t1, clock_now_ms());
 	enum crawl_stop why = (enum crawl_stop)atomic_load(&c->stop);
 	enum root_status forced =
 		why == CRAWL_SIGINT || why == CRAWL_SIGTERM ? ROOT_INTERRUPTED
@@ -705,7 +685,7 @@ void crawl_stats(struct crawl *c, struct crawl_stats *s)
 	for (int i = 0; i < FAIL_NREASONS; i++)
 		s->by_reason[i] = atomic_load(&c->by_reason[i]);
 	double t1 = atomic_load(&c->t1);
-	s->ms = (t1 > 0 ? t1 : log_now_ms()) - c->t0;
+	s->ms = (t1 > 0 ? t1 : clock_now_ms()) - c->t0;
 }
 
 void crawl_free(struct crawl *c)

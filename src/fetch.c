@@ -36,8 +36,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 struct slot {
 	CURL *easy;
@@ -63,13 +64,6 @@ struct fetcher {
 	int evfd;            /* fetcher_wakeup() writes here: any thread */
 	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* CURLMOPT_SOCKETFUNCTION: keep the epoll set in step with what curl wants
  * to watch on socket s. */
@@ -106,7 +100,7 @@ static int on_timer(CURLM *m, long timeout_ms, void *arg)
 {
 	(void)m;
 	struct fetcher *f = arg;
-	f->timer_due = timeout_ms < 0 ? -1.0 : now_ms() + (double)timeout_ms;
+	f->timer_due = timeout_ms < 0 ? -1.0 : clock_now_ms() + (double)timeout_ms;
 	return 0;
 }
 
@@ -366,7 +360,7 @@ int fetcher_wait(struct fetcher *f, int timeout_ms, const int *fds,
 	release_lent(f);
 	int running, wait = timeout_ms;
 	if (f->timer_due >= 0) {
-		double left = f->timer_due - now_ms();
+		double left = f->timer_due - clock_now_ms();
 		int t = left <= 0 ? 0 : (int)left + 1;
 		if (wait < 0 || t < wait)
 			wait = t;
@@ -411,7 +405,7 @@ int fetcher_wait(struct fetcher *f, int timeout_ms, const int *fds,
 		    CURLM_OK)
 			return -1;
 	}
-	if (f->timer_due >= 0 && f->timer_due <= now_ms()) {
+	if (f->timer_due >= 0 && f->timer_due <= clock_now_ms()) {
 		f->timer_due = -1;
 		if (curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0,
 					     &running) != CURLM_OK)

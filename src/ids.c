@@ -2,13 +2,11 @@
  * ordered, de-duplicated list they go into.
  *
  * Threads: none. Every function works only on what the caller hands it, so
- * any thread may call them; a struct idlist belongs to one thread at a time
+ * any thread may call them; a list belongs to one thread at a time
  * (the CLI fills it before any worker starts) and is not locked.
  *
- * The list keeps ids in first-added order in `v` and a copy of them in `set`,
- * an open-addressing hash set (linear probing, power-of-two size, at most
- * half full, 0 marks an empty slot; ids start at 1). Adding is O(1) expected;
- * growing rehashes from `v`, which already holds every id.
+ * An id list is a struct u64set: its members in first-added order, each
+ * once (u64set.h).
  */
 #ifndef _GNU_SOURCE
 #define _POSIX_C_SOURCE 200809L /* getline */
@@ -144,97 +142,6 @@ const char *ids_strerror(enum ids_err e)
 	return "unknown error";
 }
 
-/* splitmix64's finalizer: sequential and strided ids spread evenly. */
-static uint64_t hash(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
-/* The slot holding id, or the empty slot where it would go. setcap > 0. */
-static size_t slot(const uint64_t *set, size_t setcap, uint64_t id)
-{
-	size_t mask = setcap - 1, i = (size_t)hash(id) & mask;
-
-	while (set[i] != 0 && set[i] != id)
-		i = (i + 1) & mask;
-	return i;
-}
-
-void idlist_init(struct idlist *l)
-{
-	memset(l, 0, sizeof *l);
-}
-
-void idlist_free(struct idlist *l)
-{
-	free(l->v);
-	free(l->set);
-	memset(l, 0, sizeof *l);
-}
-
-/* Double the set (or create it) and re-insert every id of v. */
-static int grow_set(struct idlist *l)
-{
-	size_t cap = l->setcap ? l->setcap * 2 : 64, i;
-	uint64_t *set;
-
-	if (cap < l->setcap || cap > SIZE_MAX / sizeof *set)
-		return -1;
-	set = calloc(cap, sizeof *set);
-	if (!set)
-		return -1;
-	for (i = 0; i < l->n; i++)
-		set[slot(set, cap, l->v[i])] = l->v[i];
-	free(l->set);
-	l->set = set;
-	l->setcap = cap;
-	return 0;
-}
-
-int idlist_add(struct idlist *l, uint64_t id)
-{
-	size_t i;
-
-	if (id == 0) {
-		/* 0 marks an empty slot and is no item id. */
-		errno = EINVAL;
-		return -1;
-	}
-	if (idlist_has(l, id))
-		return 0;
-	/* Keep the set at most half full so probes stay short. */
-	if ((l->n + 1) * 2 > l->setcap && grow_set(l) < 0)
-		return -1;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		uint64_t *v;
-
-		if (cap > SIZE_MAX / sizeof *v)
-			return -1;
-		v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	i = slot(l->set, l->setcap, id);
-	l->set[i] = id;
-	l->v[l->n++] = id;
-	return 1;
-}
-
-int idlist_has(const struct idlist *l, uint64_t id)
-{
-	if (id == 0 || l->setcap == 0)
-		return 0;
-	return l->set[slot(l->set, l->setcap, id)] == id;
-}
-
 /* Copy the trimmed line [s, e) into buf for a message: at most TEXT_MAX
  * bytes ("..." when cut), bytes other than printable ASCII shown as '?'. */
 static void excerpt(const char *s, const char *e, char *buf, size_t buflen)
@@ -257,7 +164,7 @@ static void excerpt(const char *s, const char *e, char *buf, size_t buflen)
 	buf[n] = '\0';
 }
 
-int ids_read_file(FILE *f, const char *name, struct idlist *out, char *err,
+int ids_read_file(FILE *f, const char *name, struct u64set *out, char *err,
 		  size_t errlen)
 {
 	char *line = NULL, text[TEXT_MAX + 4];
@@ -295,7 +202,7 @@ int ids_read_file(FILE *f, const char *name, struct idlist *out, char *err,
 					 lineno, ids_strerror(e), text);
 			goto out;
 		}
-		if (idlist_add(out, id) < 0) {
+		if (u64set_add(out, id) < 0) {
 			if (err && errlen)
 				snprintf(err, errlen, "%s:%lu: out of memory",
 					 name, lineno);

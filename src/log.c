@@ -55,10 +55,3 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	fflush(stderr);
 	pthread_mutex_unlock(&lock);
 }
-
-double log_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fileutil.h"
 #include "run.h"
 
 /* A closed standard descriptor (cron, `hnbatch <&-`) would be reused by the
@@ -30,6 +31,7 @@ static void hold_std_fds(void)
 int main(int argc, char **argv)
 {
 	hold_std_fds();
+	fileutil_init();
 	struct config cfg;
 	int rc = cli_parse(argc, argv, &cfg);
 	if (rc != 0) {

@@ -5,12 +5,12 @@
  * at once on stop, so stopping never waits for a redraw period. */
 #include "progress.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "crawl.h"
 #include "log.h"
 
@@ -49,13 +49,8 @@ static void *progress_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		draw(p->c);
 		pthread_mutex_lock(&p->mu);
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 100000000L; /* 10 redraws a second at most */
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		/* 10 redraws a second at most */
+		struct timespec ts = clock_after_ms(100);
 		while (!p->stop &&
 		       pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0)
 			;
@@ -70,11 +65,10 @@ struct progress *progress_start(struct crawl *c)
 	if (!p)
 		return NULL;
 	p->c = c;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if (clock_cond_init(&p->cv) != 0) {
+		free(p);
+		return NULL;
+	}
 	pthread_mutex_init(&p->mu, NULL);
 	if (pthread_create(&p->th, NULL, progress_main, p) != 0) {
 		pthread_cond_destroy(&p->cv);

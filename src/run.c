@@ -27,8 +27,11 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "backoff.h"
+#include "clock.h"
 #include "crawl.h"
 #include "fetch.h"
+#include "fileutil.h"
 #include "ids.h"
 #include "item.h"
 #include "log.h"
@@ -39,7 +42,7 @@
 
 struct run {
 	const struct config *cfg;
-	struct idlist *files;     /* per source; used for SRC_FILE */
+	struct u64set *files;     /* per source; used for SRC_FILE */
 	struct item_parser *parser;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -50,6 +53,7 @@ struct run {
 	                             use it through alert_on_root (its own
 	                             lock); main between crawls */
 	struct alerts *alerts;    /* with --threshold; NULL otherwise */
+	uint64_t rng;             /* main: jitter of list retries */
 };
 
 static void on_signal(int signo, int count, void *arg)
@@ -86,7 +90,7 @@ static int read_files(struct run *r)
 	const struct config *cfg = r->cfg;
 	for (size_t i = 0; i < cfg->nsrc; i++) {
 		const struct source *s = &cfg->src[i];
-		idlist_init(&r->files[i]);
+		u64set_init(&r->files[i]);
 		if (s->kind != SRC_FILE)
 			continue;
 		int is_stdin = strcmp(s->arg, "-") == 0;
@@ -118,9 +122,30 @@ static struct fetch_opts fetch_opts_of(const struct config *cfg)
 	};
 }
 
+/* Sleep until monotonic time `until_ms` or a signal (which wakes `cv`).
+ * Returns the signal number, or 0 when the time came. */
+static int sleep_until(struct run *r, double until_ms)
+{
+	double left;
+	pthread_mutex_lock(&r->mu);
+	while (!r->signo && (left = until_ms - clock_now_ms()) > 0)
+		clock_cond_wait_ms(&r->cv, &r->mu, left);
+	int signo = r->signo;
+	pthread_mutex_unlock(&r->mu);
+	return signo;
+}
+
+/* Wait before retry attempt+1 of a list: -1 at once when a signal came (or
+ * comes meanwhile), 0 after the backoff. */
+static int wait_retry(struct run *r, unsigned attempt)
+{
+	double delay = backoff_delay(&backoff_fetch, attempt, -1, &r->rng);
+	return sleep_until(r, clock_now_ms() + delay) ? -1 : 0;
+}
+
 /* Fetch one story list; its ids are added to roots. Returns 0 or -1. */
 static int fetch_list(struct run *r, const struct source *s,
-		      struct idlist *roots)
+		      struct u64set *roots)
 {
 	const struct config *cfg = r->cfg;
 	char url[512], err[256] = "";
@@ -140,10 +165,8 @@ static int fetch_list(struct run *r, const struct source *s,
 		if (fe == FETCH_TOO_BIG || (fe == FETCH_OK && status < 500 &&
 					    status != 429 && status != 401))
 			break;
-		if (signalled(r))
+		if (attempt < cfg->retries && wait_retry(r, attempt) != 0)
 			break;
-		if (attempt < cfg->retries)
-			usleep((useconds_t)(200000u << attempt));
 	}
 	int rc = -1;
 	if (fe != FETCH_OK) {
@@ -160,7 +183,7 @@ static int fetch_list(struct run *r, const struct source *s,
 		} else {
 			rc = 0;
 			for (size_t i = 0; i < n; i++)
-				if (idlist_add(roots, ids[i]) < 0)
+				if (u64set_add(roots, ids[i]) < 0)
 					rc = -1;
 			free(ids);
 		}
@@ -171,7 +194,7 @@ static int fetch_list(struct run *r, const struct source *s,
 
 /* The roots of one iteration, in input order. Returns 0, or -1 when a list
  * could not be had (the roots from the other sources are still there). */
-static int resolve(struct run *r, struct idlist *roots)
+static int resolve(struct run *r, struct u64set *roots)
 {
 	const struct config *cfg = r->cfg;
 	int rc = 0;
@@ -180,11 +203,11 @@ static int resolve(struct run *r, struct idlist *roots)
 		switch (s->kind) {
 		case SRC_FILE:
 			for (size_t k = 0; k < r->files[i].n; k++)
-				if (idlist_add(roots, r->files[i].v[k]) < 0)
+				if (u64set_add(roots, r->files[i].ids[k]) < 0)
 					rc = -1;
 			break;
 		case SRC_ID:
-			if (idlist_add(roots, s->id) < 0)
+			if (u64set_add(roots, s->id) < 0)
 				rc = -1;
 			break;
 		case SRC_LIST:
@@ -194,6 +217,18 @@ static int resolve(struct run *r, struct idlist *roots)
 		}
 	}
 	return rc;
+}
+
+struct results_arg {
+	const struct root_result *res;
+	size_t n;
+	const struct output_opts *oo;
+};
+
+static int write_rows(FILE *f, void *arg)
+{
+	const struct results_arg *ra = arg;
+	return output_write(f, ra->res, ra->n, ra->oo);
 }
 
 /* Output goes to stdout, or to a temporary file renamed over -o FILE once
@@ -220,39 +255,14 @@ static int write_results(struct run *r, struct root_result *res, size_t n,
 		}
 		return 0;
 	}
-	size_t len = strlen(cfg->output);
-	char *tmp = malloc(len + 16);
-	if (!tmp)
+	char err[512];
+	struct results_arg ra = { res, n, &oo };
+	if (fileutil_replace(cfg->output, write_rows, &ra, err,
+			     sizeof err) != 0) {
+		log_error("%s", err);
 		return -1;
-	snprintf(tmp, len + 16, "%s.tmpXXXXXX", cfg->output);
-	int fd = mkstemp(tmp);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	int rc = -1;
-	if (!f) {
-		log_error("%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto out;
 	}
-	if (output_write(f, res, n, &oo) != 0 || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
-		log_error("%s: %s", cfg->output, strerror(errno));
-		fclose(f);
-		unlink(tmp);
-		goto out;
-	}
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fileno(f), 0666 & ~mask);
-	if (fclose(f) != 0 || rename(tmp, cfg->output) != 0) {
-		log_error("%s: %s", cfg->output, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	return rc;
+	return 0;
 }
 
 static void summary(struct crawl *c, long iteration)
@@ -340,8 +350,8 @@ static int start_alerts(struct run *r)
 static int iteration(struct run *r, long iter)
 {
 	const struct config *cfg = r->cfg;
-	struct idlist roots;
-	idlist_init(&roots);
+	struct u64set roots;
+	u64set_init(&roots);
 	int status = 0;
 	if (resolve(r, &roots) != 0)
 		status = EXIT_PARTIAL;
@@ -354,15 +364,15 @@ static int iteration(struct run *r, long iter)
 		.retries = cfg->retries,
 		.max_fetches = cfg->max_fetches,
 		.deadline_ms = cfg->deadline_s > 0
-				       ? log_now_ms() + cfg->deadline_s * 1000 : 0,
+				       ? clock_now_ms() + cfg->deadline_s * 1000 : 0,
 		.fail_fast = cfg->fail_fast,
 		.on_root = r->alerts ? alert_on_root : NULL,
 		.on_root_arg = r->alerts,
 	};
-	struct crawl *c = crawl_new(&co, roots.v, roots.n);
+	struct crawl *c = crawl_new(&co, roots.ids, roots.n);
 	if (!c) {
 		log_error("out of memory");
-		idlist_free(&roots);
+		u64set_free(&roots);
 		return EXIT_PARTIAL;
 	}
 	pthread_mutex_lock(&r->mu);
@@ -399,37 +409,19 @@ static int iteration(struct run *r, long iter)
 	if (why == CRAWL_ERROR)
 		status = EXIT_PARTIAL;
 	crawl_free(c);
-	idlist_free(&roots);
+	u64set_free(&roots);
 	return status;
-}
-
-/* Sleep until monotonic time `until_ms` or a signal. */
-static void sleep_until(struct run *r, double until_ms)
-{
-	pthread_mutex_lock(&r->mu);
-	while (!r->signo) {
-		double left = until_ms - log_now_ms();
-		if (left <= 0)
-			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		double ns = (double)ts.tv_nsec + left * 1e6;
-		ts.tv_sec += (time_t)(ns / 1e9);
-		ts.tv_nsec = (long)fmod(ns, 1e9);
-		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-	}
-	pthread_mutex_unlock(&r->mu);
 }
 
 static int periodic(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	double period = cfg->period_s * 1000.0;
-	double t0 = log_now_ms();
+	double t0 = clock_now_ms();
 	int status = 0;
 	long slot = 0;
 	for (long iter = 0; !signalled(r); iter++) {
-		double start = log_now_ms();
+		double start = clock_now_ms();
 		log_info("iteration %ld: starts (slot %ld, %+.0f ms from its time)",
 			 iter, slot, start - (t0 + (double)slot * period));
 		int st = iteration(r, iter);
@@ -437,7 +429,7 @@ static int periodic(struct run *r)
 			status = st;
 		if (signalled(r))
 			break;
-		double now = log_now_ms();
+		double now = clock_now_ms();
 		long next = (long)floor((now - t0) / period) + 1;
 		if (next > slot + 1)
 			log_info("iteration %ld took %.0f ms, over the period: "
@@ -453,16 +445,13 @@ static int periodic(struct run *r)
 
 int run_main(const struct config *cfg)
 {
-	struct run r = { .cfg = cfg };
+	struct run r = { .cfg = cfg, .rng = backoff_seed(1) };
 	int status = EXIT_USAGE;
 	log_set_level(cfg->verbosity == 0 ? LOG_ERROR
 		      : cfg->verbosity == 1 ? LOG_INFO : LOG_DEBUG);
 	pthread_mutex_init(&r.mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if (clock_cond_init(&r.cv) != 0)
+		abort(); /* cannot wait for a signal without it */
 	r.files = calloc(cfg->nsrc ? cfg->nsrc : 1, sizeof *r.files);
 	if (!r.files || read_files(&r) != 0)
 		goto out_files;
@@ -500,7 +489,7 @@ out_curl:
 out_files:
 	item_parser_free(r.parser);
 	for (size_t i = 0; r.files && i < cfg->nsrc; i++)
-		idlist_free(&r.files[i]);
+		u64set_free(&r.files[i]);
 	free(r.files);
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);

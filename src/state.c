@@ -2,9 +2,8 @@
  * it has been alerted (see state.h).
  *
  * DESIGN
- * Table: an open-addressing hash table of entries keyed by root id (HN ids
- * are >= 1, so id 0 marks an empty slot), grown at half load. Every public
- * function takes `mu`, which guards `tab`, `cap` and `used`: crawl workers
+ * Table: the root ids in a u64set, each one's entry at the same position in
+ * `ent`. Every public function takes `mu`, which guards both: crawl workers
  * call state_claim_alert() from the crawl's on_root callback while main may
  * be idle; main does loading, recording and saving between crawls.
  *
@@ -17,60 +16,47 @@
  * user's back.
  *
  * Cross-process lock: `lockfd` is FILE.lock, flock(LOCK_EX|LOCK_NB) from
- * state_open() until state_free(). A second run fails at once rather than
+ * state_open() until state_free() (fileutil_lock). A second run fails at once rather than
  * wait, so cron runs never pile up behind a stuck one; the lock file itself
  * is left in place (removing it would race with a run that just opened it).
  *
- * Saving: FILE.tmpXXXXXX in the same directory, written, fsync'd, renamed
- * over FILE, then the directory fsync'd; a failure removes the temporary
- * file and leaves the old FILE untouched.
+ * Saving: fileutil_replace() (a temporary file beside FILE, fsync'd, renamed
+ * over it, the directory fsync'd); a failure leaves the old FILE untouched.
  */
 #include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileutil.h"
+#include "u64set.h"
+
 struct entry {
-	uint64_t id;              /* 0: empty slot */
 	int64_t comments;         /* -1: unknown */
 	bool alerted;
 };
 
 struct state {
 	pthread_mutex_t mu;
-	struct entry *tab;        /* guarded by mu */
-	size_t cap, used;         /* guarded by mu; cap is a power of two */
+	struct u64set ids;        /* guarded by mu: the roots */
+	struct entry *ent;        /* guarded by mu: ent[i] is ids.ids[i]'s */
+	size_t entcap;            /* guarded by mu */
 	char *path;               /* NULL: in memory only; const after open */
 	int lockfd;               /* -1: none */
 };
 
-static size_t slot_of(uint64_t id, size_t cap)
-{
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdULL;
-	id ^= id >> 33;
-	return (size_t)id & (cap - 1);
-}
-
 /* mu held (or not yet shared). The entry for id, or NULL. */
 static struct entry *find(struct state *s, uint64_t id)
 {
-	for (size_t i = slot_of(id, s->cap);; i = (i + 1) & (s->cap - 1)) {
-		if (s->tab[i].id == id)
-			return &s->tab[i];
-		if (s->tab[i].id == 0)
-			return NULL;
-	}
+	size_t i = u64set_find(&s->ids, id);
+	return i == U64SET_NONE ? NULL : &s->ent[i];
 }
 
 /* mu held. The entry for id, added (comments unknown) when absent; NULL on
@@ -80,29 +66,19 @@ static struct entry *get(struct state *s, uint64_t id)
 	struct entry *e = find(s, id);
 	if (e)
 		return e;
-	if ((s->used + 1) * 2 > s->cap) {
-		size_t ncap = s->cap * 2;
-		struct entry *nt = calloc(ncap, sizeof *nt);
-		if (!nt)
+	if (s->ids.n == s->entcap) {
+		size_t cap = s->entcap ? s->entcap * 2 : 64;
+		struct entry *ne = realloc(s->ent, cap * sizeof *ne);
+		if (!ne)
 			return NULL;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->tab[i].id)
-				continue;
-			size_t k = slot_of(s->tab[i].id, ncap);
-			while (nt[k].id)
-				k = (k + 1) & (ncap - 1);
-			nt[k] = s->tab[i];
-		}
-		free(s->tab);
-		s->tab = nt;
-		s->cap = ncap;
+		s->ent = ne;
+		s->entcap = cap;
 	}
-	size_t k = slot_of(id, s->cap);
-	while (s->tab[k].id)
-		k = (k + 1) & (s->cap - 1);
-	s->tab[k] = (struct entry){ .id = id, .comments = -1 };
-	s->used++;
-	return &s->tab[k];
+	if (u64set_add(&s->ids, id) < 0)
+		return NULL;
+	e = &s->ent[s->ids.n - 1];
+	*e = (struct entry){ .comments = -1 };
+	return e;
 }
 
 struct state *state_new(void)
@@ -110,12 +86,7 @@ struct state *state_new(void)
 	struct state *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
-	s->cap = 64;
-	s->tab = calloc(s->cap, sizeof *s->tab);
-	if (!s->tab) {
-		free(s);
-		return NULL;
-	}
+	u64set_init(&s->ids);
 	s->lockfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	return s;
@@ -128,7 +99,8 @@ void state_free(struct state *s)
 	if (s->lockfd >= 0)
 		close(s->lockfd); /* releases the flock */
 	pthread_mutex_destroy(&s->mu);
-	free(s->tab);
+	u64set_free(&s->ids);
+	free(s->ent);
 	free(s->path);
 	free(s);
 }
@@ -254,29 +226,15 @@ out:
 struct state *state_open(const char *path, char *err, size_t errlen)
 {
 	struct state *s = state_new();
-	char *lock = NULL, *text = NULL;
+	char *text = NULL;
 	int fd = -1;
-	if (!s || !(s->path = strdup(path)) ||
-	    !(lock = malloc(strlen(path) + 6))) {
+	if (!s || !(s->path = strdup(path))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	sprintf(lock, "%s.lock", path);
-	s->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (s->lockfd < 0) {
-		snprintf(err, errlen, "%s: cannot open lock file: %s", lock,
-			 strerror(errno));
+	s->lockfd = fileutil_lock(path, err, errlen);
+	if (s->lockfd < 0)
 		goto fail;
-	}
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
-			snprintf(err, errlen, "%s: in use by another hnbatch run "
-				 "(%s is locked); not running", path, lock);
-		else
-			snprintf(err, errlen, "%s: cannot lock: %s", lock,
-				 strerror(errno));
-		goto fail;
-	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		goto done; /* first run: empty state */
@@ -295,13 +253,11 @@ done:
 	if (fd >= 0)
 		close(fd);
 	free(text);
-	free(lock);
 	return s;
 fail:
 	if (fd >= 0)
 		close(fd);
 	free(text);
-	free(lock);
 	state_free(s);
 	return NULL;
 }
@@ -363,103 +319,63 @@ int state_record(struct state *s, const struct root_result *r, size_t n)
 size_t state_count(struct state *s)
 {
 	pthread_mutex_lock(&s->mu);
-	size_t n = s->used;
+	size_t n = s->ids.n;
 	pthread_mutex_unlock(&s->mu);
 	return n;
 }
 
+/* A snapshot of one entry, for saving. */
+struct row {
+	uint64_t id;
+	struct entry e;
+};
+
 static int by_id(const void *a, const void *b)
 {
-	uint64_t x = ((const struct entry *)a)->id;
-	uint64_t y = ((const struct entry *)b)->id;
+	uint64_t x = ((const struct row *)a)->id;
+	uint64_t y = ((const struct row *)b)->id;
 	return x < y ? -1 : x > y;
 }
 
-/* fsync the directory holding path, so the rename itself is durable. */
-static void sync_dir(const char *path)
+struct rows {
+	struct row *v;
+	size_t n;
+};
+
+static int write_rows(FILE *f, void *arg)
 {
-	char *copy = strdup(path);
-	if (!copy)
-		return;
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
+	const struct rows *r = arg;
+	fprintf(f, "{\"version\":1,\"roots\":{");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->v[i];
+		fprintf(f, "%s\n\"%llu\":{\"comments\":", i ? "," : "",
+			(unsigned long long)w->id);
+		if (w->e.comments >= 0)
+			fprintf(f, "%lld", (long long)w->e.comments);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"alerted\":%s}", w->e.alerted ? "true" : "false");
 	}
-	free(copy);
+	fprintf(f, "%s}}\n", r->n ? "\n" : "");
+	return ferror(f) ? -1 : 0;
 }
 
 int state_save(struct state *s, char *err, size_t errlen)
 {
 	if (!s->path)
 		return 0;
-	int rc = -1;
-	struct entry *v = NULL;
-	FILE *f = NULL;
-	size_t plen = strlen(s->path);
-	char *tmp = malloc(plen + 16);
-	if (!tmp) {
+	struct rows r = { NULL, 0 };
+	pthread_mutex_lock(&s->mu);
+	r.v = malloc((s->ids.n ? s->ids.n : 1) * sizeof *r.v);
+	for (size_t i = 0; r.v && i < s->ids.n; i++)
+		r.v[r.n++] = (struct row){ s->ids.ids[i], s->ent[i] };
+	pthread_mutex_unlock(&s->mu);
+	if (!r.v) {
 		snprintf(err, errlen, "%s: out of memory", s->path);
 		return -1;
 	}
-	snprintf(tmp, plen + 16, "%s.tmpXXXXXX", s->path);
-
-	pthread_mutex_lock(&s->mu);
-	size_t n = 0;
-	v = malloc((s->used ? s->used : 1) * sizeof *v);
-	if (v)
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->tab[i].id)
-				v[n++] = s->tab[i];
-	pthread_mutex_unlock(&s->mu);
-	if (!v) {
-		snprintf(err, errlen, "%s: out of memory", s->path);
-		goto out;
-	}
-	qsort(v, n, sizeof *v, by_id);
-
-	int fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		tmp[0] = '\0';
-		goto out;
-	}
-	fprintf(f, "{\"version\":1,\"roots\":{");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%s\n\"%llu\":{\"comments\":", i ? "," : "",
-			(unsigned long long)v[i].id);
-		if (v[i].comments >= 0)
-			fprintf(f, "%lld", (long long)v[i].comments);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"alerted\":%s}", v[i].alerted ? "true" : "false");
-	}
-	fprintf(f, "%s}}\n", n ? "\n" : "");
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fileno(f), 0666 & ~mask);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		snprintf(err, errlen, "%s: writing %s: %s", s->path, tmp,
-			 strerror(errno));
-		goto out;
-	}
-	int cr = fclose(f);
-	f = NULL;
-	if (cr != 0 || rename(tmp, s->path) != 0) {
-		snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0'; /* renamed: nothing to remove */
-	sync_dir(s->path);
-	rc = 0;
-out:
-	if (f)
-		fclose(f);
-	if (tmp[0] && rc != 0)
-		unlink(tmp);
-	free(tmp);
-	free(v);
+	qsort(r.v, r.n, sizeof *r.v, by_id);
+	int rc = fileutil_replace(s->path, write_rows, &r, err, errlen);
+	free(r.v);
 	return rc;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 static void must(int rc)
 {
 	if (rc != 0)
@@ -17,13 +19,7 @@ static void must(int rc)
 int workq_init(struct workq *q)
 {
 	memset(q, 0, sizeof *q);
-	pthread_condattr_t ca;
-	if (pthread_condattr_init(&ca) != 0)
-		return -1;
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	int rc = pthread_cond_init(&q->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc != 0)
+	if (clock_cond_init(&q->cv) != 0)
 		return -1;
 	if (pthread_mutex_init(&q->mu, NULL) != 0) {
 		pthread_cond_destroy(&q->cv);
@@ -72,16 +68,9 @@ int workq_push(struct workq *q, const struct work *w, size_t n)
 size_t workq_pop(struct workq *q, struct work *out, size_t max,
 		 int timeout_ms)
 {
-	struct timespec until;
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
+	struct timespec until = { 0, 0 };
+	if (timeout_ms > 0)
+		until = clock_after_ms(timeout_ms);
 	must(pthread_mutex_lock(&q->mu));
 	while (q->n == 0 && !q->closed && timeout_ms != 0) {
 		q->waiting++;

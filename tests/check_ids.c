@@ -118,35 +118,35 @@ END_TEST
 
 START_TEST(list_order_and_dups)
 {
-	struct idlist l;
+	struct u64set l;
 	static const uint64_t want[] = { 5, 3, 9 };
 
-	idlist_init(&l);
-	ck_assert_int_eq(idlist_has(&l, 5), 0);
-	ck_assert_int_eq(idlist_add(&l, 5), 1);
-	ck_assert_int_eq(idlist_add(&l, 3), 1);
-	ck_assert_int_eq(idlist_add(&l, 5), 0);
-	ck_assert_int_eq(idlist_add(&l, 9), 1);
-	ck_assert_int_eq(idlist_add(&l, 3), 0);
+	u64set_init(&l);
+	ck_assert_int_eq(u64set_has(&l, 5), 0);
+	ck_assert_int_eq(u64set_add(&l, 5), 1);
+	ck_assert_int_eq(u64set_add(&l, 3), 1);
+	ck_assert_int_eq(u64set_add(&l, 5), 0);
+	ck_assert_int_eq(u64set_add(&l, 9), 1);
+	ck_assert_int_eq(u64set_add(&l, 3), 0);
 	ck_assert_uint_eq(l.n, 3);
-	ck_assert_mem_eq(l.v, want, sizeof want);
-	ck_assert_int_eq(idlist_has(&l, 9), 1);
-	ck_assert_int_eq(idlist_has(&l, 4), 0);
-	ck_assert_int_eq(idlist_has(&l, 0), 0);
+	ck_assert_mem_eq(l.ids, want, sizeof want);
+	ck_assert_int_eq(u64set_has(&l, 9), 1);
+	ck_assert_int_eq(u64set_has(&l, 4), 0);
+	ck_assert_int_eq(u64set_has(&l, 0), 0);
 	/* 0 marks an empty slot: it is refused, not stored. */
 	errno = 0;
-	ck_assert_int_eq(idlist_add(&l, 0), -1);
+	ck_assert_int_eq(u64set_add(&l, 0), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_uint_eq(l.n, 3);
-	ck_assert_int_eq(idlist_add(&l, IDS_MAX), 1);
-	ck_assert_int_eq(idlist_has(&l, IDS_MAX), 1);
-	idlist_free(&l);
-	ck_assert_ptr_null(l.v);
+	ck_assert_int_eq(u64set_add(&l, IDS_MAX), 1);
+	ck_assert_int_eq(u64set_has(&l, IDS_MAX), 1);
+	u64set_free(&l);
+	ck_assert_ptr_null(l.ids);
 	ck_assert_uint_eq(l.n, 0);
 	/* Usable again after free. */
-	ck_assert_int_eq(idlist_add(&l, 7), 1);
-	ck_assert_int_eq(idlist_has(&l, 5), 0);
-	idlist_free(&l);
+	ck_assert_int_eq(u64set_add(&l, 7), 1);
+	ck_assert_int_eq(u64set_has(&l, 5), 0);
+	u64set_free(&l);
 }
 END_TEST
 
@@ -156,12 +156,12 @@ END_TEST
 START_TEST(list_million)
 {
 	const size_t N = 1000000;
-	struct idlist l;
+	struct u64set l;
 	size_t i, wrong;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		idlist_init(&l);
+		u64set_init(&l);
 		/* Count here, assert once: a Check assertion per id is slow. */
 		wrong = 0;
 		for (i = 0; i < 2 * N; i++) {
@@ -169,7 +169,7 @@ START_TEST(list_million)
 			uint64_t id = pass == 0 ? (k * 2654435761u) % N + 1
 						: (k + 1) << 20;
 
-			wrong += idlist_add(&l, id) != (i < N ? 1 : 0);
+			wrong += u64set_add(&l, id) != (i < N ? 1 : 0);
 		}
 		ck_assert_uint_eq(wrong, 0);
 		ck_assert_uint_eq(l.n, N);
@@ -177,19 +177,19 @@ START_TEST(list_million)
 			uint64_t id = pass == 0 ? ((uint64_t)i * 2654435761u) % N + 1
 						: ((uint64_t)i + 1) << 20;
 
-			if (l.v[i] != id)
+			if (l.ids[i] != id)
 				ck_abort_msg("v[%zu] = %llu, want %llu", i,
-					     (unsigned long long)l.v[i],
+					     (unsigned long long)l.ids[i],
 					     (unsigned long long)id);
 		}
-		ck_assert_int_eq(idlist_has(&l, pass == 0 ? N + 1 : 3), 0);
-		idlist_free(&l);
+		ck_assert_int_eq(u64set_has(&l, pass == 0 ? N + 1 : 3), 0);
+		u64set_free(&l);
 	}
 }
 END_TEST
 
 /* Run ids_read_file over `text` (len bytes) named "in.txt". */
-static int read_text(const char *text, size_t len, struct idlist *l,
+static int read_text(const char *text, size_t len, struct u64set *l,
 		     char *err, size_t errlen)
 {
 	FILE *f = fmemopen((void *)text, len, "r");
@@ -216,43 +216,43 @@ START_TEST(file_ok)
 		"http://news.ycombinator.com/item?id=8863&p=2\n"
 		"7";
 	static const uint64_t want[] = { 8863, 1, 42, 7 };
-	struct idlist l;
+	struct u64set l;
 	char err[128] = "junk";
 
-	idlist_init(&l);
+	u64set_init(&l);
 	ck_assert_int_eq(read_text(text, strlen(text), &l, err, sizeof err), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert_uint_eq(l.n, 4);
-	ck_assert_mem_eq(l.v, want, sizeof want);
-	idlist_free(&l);
+	ck_assert_mem_eq(l.ids, want, sizeof want);
+	u64set_free(&l);
 }
 END_TEST
 
 START_TEST(file_empty)
 {
-	struct idlist l;
+	struct u64set l;
 	char err[64] = "junk";
 
-	idlist_init(&l);
+	u64set_init(&l);
 	ck_assert_int_eq(read_text("", 0, &l, err, sizeof err), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_int_eq(read_text("# only\n\n", 8, &l, err, sizeof err), 0);
 	ck_assert_uint_eq(l.n, 0);
-	idlist_free(&l);
+	u64set_free(&l);
 }
 END_TEST
 
 /* The first bad line of `text` must give exactly `want`. */
 static void file_bad(const char *text, size_t len, const char *want)
 {
-	struct idlist l;
+	struct u64set l;
 	char err[256];
 
-	idlist_init(&l);
+	u64set_init(&l);
 	ck_assert_int_eq(read_text(text, len, &l, err, sizeof err), -1);
 	ck_assert_str_eq(err, want);
-	idlist_free(&l);
+	u64set_free(&l);
 }
 
 START_TEST(file_errors)
@@ -274,14 +274,14 @@ END_TEST
 
 START_TEST(file_error_keeps_earlier_ids)
 {
-	struct idlist l;
+	struct u64set l;
 	char err[128];
 
-	idlist_init(&l);
+	u64set_init(&l);
 	ck_assert_int_eq(read_text("1\n2\nx\n3\n", 8, &l, err, sizeof err), -1);
 	ck_assert_uint_eq(l.n, 2);
-	ck_assert_int_eq(idlist_has(&l, 3), 0);
-	idlist_free(&l);
+	ck_assert_int_eq(u64set_has(&l, 3), 0);
+	u64set_free(&l);
 }
 END_TEST
 
@@ -303,31 +303,31 @@ END_TEST
 
 START_TEST(file_small_err_buffer)
 {
-	struct idlist l;
+	struct u64set l;
 	char err[10];
 
-	idlist_init(&l);
+	u64set_init(&l);
 	memset(err, 'x', sizeof err);
 	ck_assert_int_eq(read_text("12ab\n", 5, &l, err, sizeof err), -1);
 	ck_assert_uint_eq(strlen(err), sizeof err - 1);
 	ck_assert_int_eq(read_text("12ab\n", 5, &l, NULL, 0), -1);
 	ck_assert_int_eq(read_text("12ab\n", 5, &l, err, 0), -1);
-	idlist_free(&l);
+	u64set_free(&l);
 }
 END_TEST
 
 START_TEST(file_read_error)
 {
-	struct idlist l;
+	struct u64set l;
 	char err[128];
 	FILE *f = fopen("/dev/null", "w"); /* reading it fails: EBADF */
 
 	ck_assert_ptr_nonnull(f);
-	idlist_init(&l);
+	u64set_init(&l);
 	ck_assert_int_eq(ids_read_file(f, "out.txt", &l, err, sizeof err), -1);
 	ck_assert_str_eq(err, "out.txt: Bad file descriptor");
 	fclose(f);
-	idlist_free(&l);
+	u64set_free(&l);
 }
 END_TEST
 
@@ -335,7 +335,7 @@ END_TEST
 START_TEST(file_million)
 {
 	const unsigned N = 1000000;
-	struct idlist l;
+	struct u64set l;
 	char err[128];
 	FILE *f = tmpfile();
 	unsigned i;
@@ -345,13 +345,13 @@ START_TEST(file_million)
 		fprintf(f, i % 2 ? "%u\r\n" : "https://news.ycombinator.com/item?id=%u\n",
 			i / 2 + 1);
 	rewind(f);
-	idlist_init(&l);
+	u64set_init(&l);
 	ck_assert_int_eq(ids_read_file(f, "big", &l, err, sizeof err), 0);
 	ck_assert_uint_eq(l.n, N / 2);
-	ck_assert_uint_eq(l.v[0], 1);
-	ck_assert_uint_eq(l.v[N / 2 - 1], N / 2);
+	ck_assert_uint_eq(l.ids[0], 1);
+	ck_assert_uint_eq(l.ids[N / 2 - 1], N / 2);
 	fclose(f);
-	idlist_free(&l);
+	u64set_free(&l);
 }
 END_TEST
 
