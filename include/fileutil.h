@@ -25,16 +25,40 @@ mode_t fileutil_new_mode(void);
  * (PATH.lock is locked); not running" when another process holds it. */
 int fileutil_lock(const char *path, char *err, size_t errlen);
 
-/* Write a new version of path: write(f, arg) fills a temporary file
- * PATH.tmpXXXXXX in the same directory (it returns 0, or -1 with errno
- * set); the file is flushed, fsync'd, given its mode, renamed over path,
- * and the directory fsync'd, so a reader sees the old file or the whole new
- * one. On any failure the temporary file is removed, path is untouched, and
- * -1 is returned with a message in err naming the file and the cause. */
-int fileutil_replace(const char *path, int (*write)(FILE *f, void *arg),
+/* What a path names, symlinks followed. */
+enum fileutil_kind {
+	FILEUTIL_NEW = 0,     /* nothing yet (or a dangling symlink's target) */
+	FILEUTIL_REGULAR,     /* a regular file */
+	FILEUTIL_STREAM,      /* a character device, FIFO or socket */
+};
+
+/* Follow path's symlinks (40 at most) to what they name; *out (malloc'd)
+ * is that target's path (path itself when it is no symlink). Returns its
+ * kind, or -1 with a message in err naming path: a directory, a block
+ * device, a symlink loop, or a stream when allow_stream is 0. */
+int fileutil_resolve(const char *path, int allow_stream, char **out,
+		     char *err, size_t errlen);
+
+/* Write a new version of path: fill(f, arg) fills the file (it returns 0,
+ * or -1 with errno set). Symlinks are followed: their target is what is
+ * written. A regular file (or a new path) is replaced atomically: a
+ * temporary file TARGET.tmpXXXXXX in the same directory is written,
+ * flushed, fsync'd, given the mode of the file it replaces (a new file gets
+ * fileutil_new_mode()), renamed over the target, and the directory
+ * fsync'd, so a reader sees the old file or the whole new one. A character
+ * device, FIFO or socket is written directly (no temporary, no rename).
+ * Anything else is refused. On any failure the temporary file is removed,
+ * the target is untouched, and -1 is returned with a message in err naming
+ * the file and the cause. */
+int fileutil_replace(const char *path, int (*fill)(FILE *f, void *arg),
 		     void *arg, char *err, size_t errlen);
 
 /* fsync the directory holding path. 0 or -1 (errno). */
 int fileutil_sync_dir(const char *path);
+
+/* For a forced exit (a second signal): remove the temporary files of
+ * replacements in progress in any thread, and keep any from starting. The
+ * caller then _exit()s. */
+void fileutil_remove_temps(void);
 
 #endif

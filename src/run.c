@@ -54,6 +54,8 @@ struct run {
 	                             lock); main between crawls */
 	struct alerts *alerts;    /* with --threshold; NULL otherwise */
 	uint64_t rng;             /* main: jitter of list retries */
+	char *state_path;         /* --state, symlinks followed (malloc'd) */
+	char *spool_path;         /* --alert-spool, likewise */
 };
 
 static void on_signal(int signo, int count, void *arg)
@@ -310,14 +312,41 @@ static int keep_state(struct run *r, const struct root_result *res, size_t n)
 	return 0;
 }
 
+/* The files named on the command line, checked before anything is
+ * fetched: -o may name a regular file (or a new path), a device, a FIFO or
+ * a socket; --state and --alert-spool a regular file or a new path.
+ * Symlinks are followed: state and spool are used through their targets
+ * (the symlink stays). Returns 0, or -1 (message written; exit 2). */
+static int check_files(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[512] = "";
+	char *out = NULL;
+	if ((cfg->output &&
+	     fileutil_resolve(cfg->output, 1, &out, err, sizeof err) < 0) ||
+	    (cfg->state && fileutil_resolve(cfg->state, 0, &r->state_path,
+					    err, sizeof err) < 0) ||
+	    (cfg->alert_spool && fileutil_resolve(cfg->alert_spool, 0,
+						  &r->spool_path, err,
+						  sizeof err) < 0)) {
+		log_error("%s", err);
+		free(out);
+		return -1;
+	}
+	free(out);
+	return 0;
+}
+
 /* Open --state and start alerts, before anything is fetched. Returns 0, or
  * -1 (message written; exit 2). */
 static int start_alerts(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	char err[512] = "out of memory";
+	if (check_files(r) != 0)
+		return -1;
 	if (cfg->state)
-		r->state = state_open(cfg->state, err, sizeof err);
+		r->state = state_open(r->state_path, err, sizeof err);
 	else if (cfg->period_s > 0 && cfg->threshold >= 0)
 		r->state = state_new(); /* alert once per root across iterations */
 	if (!r->state && (cfg->state || (cfg->period_s > 0 &&
@@ -331,7 +360,7 @@ static int start_alerts(struct run *r)
 		.threshold = cfg->threshold,
 		.cmd = cfg->alert_cmd,
 		.webhook = cfg->webhook,
-		.spool = cfg->alert_spool,
+		.spool = r->spool_path,
 		.parallel = cfg->alert_parallel,
 		.retries = cfg->alert_retries,
 		.timeout_s = cfg->alert_timeout_s,
@@ -491,6 +520,8 @@ out_files:
 	for (size_t i = 0; r.files && i < cfg->nsrc; i++)
 		u64set_free(&r.files[i]);
 	free(r.files);
+	free(r.state_path);
+	free(r.spool_path);
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);
 	return status;

@@ -9,11 +9,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fileutil.h"
@@ -159,6 +163,159 @@ START_TEST(test_lock_excludes_second)
 }
 END_TEST
 
+/* A symlink is followed: its target is replaced, the link stays a link;
+ * an existing file keeps its mode (0600 stays 0600). */
+START_TEST(test_symlink_followed_mode_kept)
+{
+	char *dir = tu_tmpdir("check_fileutil");
+	char *real = tu_path(dir, "real.json");
+	char *link = tu_path(dir, "link.json");
+	char err[256] = "";
+	ck_assert_int_eq(fileutil_replace(real, write_text, "old\n", err,
+					  sizeof err), 0);
+	ck_assert_int_eq(chmod(real, 0600), 0);
+	ck_assert_int_eq(symlink("real.json", link), 0);  /* relative */
+	ck_assert_int_eq(fileutil_replace(link, write_text, "new\n", err,
+					  sizeof err), 0);
+	struct stat st;
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat(real, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	char *text = tu_slurp(real, NULL);
+	ck_assert_str_eq(text, "new\n");
+	free(text);
+	char *res = NULL;
+	ck_assert_int_eq(fileutil_resolve(link, 0, &res, err, sizeof err),
+			 FILEUTIL_REGULAR);
+	ck_assert_str_eq(res, real);
+	free(res);
+	/* a dangling link: its target is created */
+	char *dang = tu_path(dir, "dangling");
+	char *made = tu_path(dir, "made.txt");
+	ck_assert_int_eq(symlink(made, dang), 0);
+	ck_assert_int_eq(fileutil_replace(dang, write_text, "x", err,
+					  sizeof err), 0);
+	ck_assert_int_eq(lstat(dang, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat(made, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+	/* a loop is refused */
+	char *loop = tu_path(dir, "loop");
+	ck_assert_int_eq(symlink("loop", loop), 0);
+	ck_assert_int_eq(fileutil_replace(loop, write_text, "x", err,
+					  sizeof err), -1);
+	ck_assert_msg(strstr(err, "symbolic links"), "message: %s", err);
+	ck_assert_int_eq(entries(dir), 5);
+	free(loop); free(dang); free(made);
+	tu_rm_rf(dir);
+	free(real); free(link); free(dir);
+}
+END_TEST
+
+/* Character devices are written directly: never replaced by a file. */
+START_TEST(test_devices_written_directly)
+{
+	char *dir = tu_tmpdir("check_fileutil");
+	char *null = tu_path(dir, "null"), *full = tu_path(dir, "full");
+	char err[256] = "";
+	if (mknod(null, S_IFCHR | 0666, makedev(1, 3)) != 0 ||
+	    mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0) {
+		/* not root: the kernel's own nodes, which we never replace */
+		free(null); free(full);
+		null = strdup("/dev/null");
+		full = strdup("/dev/full");
+	}
+	ck_assert_int_eq(fileutil_replace(null, write_text, "x\n", err,
+					  sizeof err), 0);
+	ck_assert_int_eq(fileutil_replace(full, write_text, "x\n", err,
+					  sizeof err), -1);
+	ck_assert_msg(strstr(err, full) && strstr(err, "No space left"),
+		      "message: %s", err);
+	struct stat st;
+	ck_assert_int_eq(lstat(null, &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+	ck_assert_int_eq(lstat(full, &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+	char *res = NULL;
+	ck_assert_int_eq(fileutil_resolve(full, 1, &res, err, sizeof err),
+			 FILEUTIL_STREAM);
+	free(res);
+	ck_assert_int_eq(fileutil_resolve(full, 0, &res, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "not a regular file"), "message: %s", err);
+	/* a directory is refused, whoever asks */
+	ck_assert_int_eq(fileutil_resolve(dir, 1, &res, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "is a directory"), "message: %s", err);
+	ck_assert_int_eq(fileutil_replace(dir, write_text, "x", err,
+					  sizeof err), -1);
+	ck_assert_int_eq(lstat(dir, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	tu_rm_rf(dir);
+	free(null); free(full); free(dir);
+}
+END_TEST
+
+struct reader {
+	const char *path;
+	int listen_fd;             /* a unix socket listening, or -1 */
+	char got[64];
+};
+
+/* Read all of a FIFO, or of one connection to a listening socket. */
+static void *read_all(void *arg)
+{
+	struct reader *r = arg;
+	int fd = r->listen_fd >= 0 ? accept(r->listen_fd, NULL, NULL)
+				   : open(r->path, O_RDONLY);
+	size_t n = 0;
+	ssize_t k;
+	while (fd >= 0 && n + 1 < sizeof r->got &&
+	       (k = read(fd, r->got + n, sizeof r->got - 1 - n)) > 0)
+		n += (size_t)k;
+	r->got[n] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+START_TEST(test_fifo_and_socket_written_directly)
+{
+	char *dir = tu_tmpdir("check_fileutil");
+	char *fifo = tu_path(dir, "fifo"), *sock = tu_path(dir, "sock");
+	char err[256] = "";
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	struct reader r1 = { .path = fifo, .listen_fd = -1 };
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, read_all, &r1), 0);
+	ck_assert_int_eq(fileutil_replace(fifo, write_text, "to fifo\n", err,
+					  sizeof err), 0);
+	pthread_join(th, NULL);
+	ck_assert_str_eq(r1.got, "to fifo\n");
+	struct stat st;
+	ck_assert_int_eq(lstat(fifo, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+
+	struct reader r2 = { .path = sock };
+	r2.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+	ck_assert_int_eq(bind(r2.listen_fd, (struct sockaddr *)&a, sizeof a),
+			 0);
+	ck_assert_int_eq(listen(r2.listen_fd, 1), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, read_all, &r2), 0);
+	ck_assert_int_eq(fileutil_replace(sock, write_text, "to sock\n", err,
+					  sizeof err), 0);
+	pthread_join(th, NULL);
+	close(r2.listen_fd);
+	ck_assert_str_eq(r2.got, "to sock\n");
+	ck_assert_int_eq(lstat(sock, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_int_eq(entries(dir), 2);
+	tu_rm_rf(dir);
+	free(fifo); free(sock); free(dir);
+}
+END_TEST
+
 static Suite *fileutil_suite(void)
 {
 	Suite *s = suite_create("fileutil");
@@ -166,6 +323,9 @@ static Suite *fileutil_suite(void)
 	tcase_add_test(tc, test_replace_content_mode_dirsync);
 	tcase_add_test(tc, test_failures_leave_old_file_and_no_temp);
 	tcase_add_test(tc, test_lock_excludes_second);
+	tcase_add_test(tc, test_symlink_followed_mode_kept);
+	tcase_add_test(tc, test_devices_written_directly);
+	tcase_add_test(tc, test_fifo_and_socket_written_directly);
 	suite_add_tcase(s, tc);
 	return s;
 }

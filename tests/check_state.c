@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fakeapi.h"
@@ -445,6 +446,52 @@ START_TEST(bin_locked_state_exit_2)
 }
 END_TEST
 
+/* --state through a symlink: the target is rewritten, the link stays, a
+ * 0600 state stays 0600; a directory or a device as --state is a usage
+ * error before anything is fetched. */
+START_TEST(bin_state_symlink_and_targets)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	put_story(api, 11, 2);
+	char *dir = tu_tmpdir("check_state"), *real = tu_path(dir, "real.json"),
+	     *link = tu_path(dir, "state.json");
+	spit(real, "{\"version\":1,\"roots\":{}}\n");
+	ck_assert_int_eq(chmod(real, 0600), 0);
+	ck_assert_int_eq(symlink("real.json", link), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "11",
+			       "--state", link, "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	runbin_result_free(&res);
+	struct stat st;
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert_msg(S_ISLNK(st.st_mode), "the symlink was replaced");
+	ck_assert_int_eq(stat(real, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	char *text = tu_slurp(real, NULL);
+	ck_assert_msg(strstr(text, "\"11\":{\"comments\":2"), "%s", text);
+	free(text);
+
+	fakeapi_reset_counts(api);
+	args[5] = dir;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 2, "%s", res.err);
+	ck_assert_msg(strstr(res.err, "is a directory"), "%s", res.err);
+	runbin_result_free(&res);
+	args[5] = "/dev/null";
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 2, "%s", res.err);
+	ck_assert_msg(strstr(res.err, "not a regular file"), "%s", res.err);
+	runbin_result_free(&res);
+	ck_assert_uint_eq(fakeapi_total_requests(api), 0);
+	tu_rm_rf(dir);
+	free(real); free(link); free(dir);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -461,6 +508,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tb, bin_undelivered_alert_is_raised_again);
 	tcase_add_test(tb, bin_corrupt_state_exit_2);
 	tcase_add_test(tb, bin_locked_state_exit_2);
+	tcase_add_test(tb, bin_state_symlink_and_targets);
 	suite_add_tcase(s, tb);
 	return s;
 }

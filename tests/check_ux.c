@@ -1,7 +1,9 @@
 /* check_ux.c — what a person sees, through the real binary: the progress
  * line on a terminal (a pseudo-terminal) and not in a pipe; hostile titles
- * safe in all three formats; -o replaced atomically even when killed. */
+ * safe in all three formats; -o replaced atomically even when killed, and
+ * never a device, symlink or directory in place of a file. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -196,6 +200,76 @@ START_TEST(test_output_atomic)
 }
 END_TEST
 
+/* Files of dir other than . and .. */
+static int dir_entries(const char *dir)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* -o onto what is not a regular file: a character device is written
+ * directly (here a node of /dev/full's kind: the write fails, exit 1, the
+ * node stays), a symlink is followed (its target replaced, mode kept), a
+ * directory is a usage error before anything is fetched. */
+START_TEST(test_output_targets)
+{
+	struct fakeapi *api = serve_circumflex(0);
+	char *dir = tu_tmpdir("check_ux");
+	char *full = tu_path(dir, "full");
+	const char *dev = full;
+	if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0)
+		dev = "/dev/full"; /* not root: the real one is never replaced */
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "1",
+			       "--format", "jsonl", "-o", dev, NULL };
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+	ck_assert_msg(res.exited && res.status == 1, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.err, "No space left on device"), "%s", res.err);
+	runbin_result_free(&res);
+	struct stat st;
+	ck_assert_int_eq(lstat(dev, &st), 0);
+	ck_assert_msg(S_ISCHR(st.st_mode), "%s was replaced", dev);
+	ck_assert_int_eq(dir_entries(dir), dev == full ? 1 : 0);
+
+	char *real = tu_path(dir, "real.jsonl"), *link = tu_path(dir, "l");
+	FILE *f = fopen(real, "w");
+	fputs("old\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(real, 0600), 0);
+	ck_assert_int_eq(symlink(real, link), 0);
+	args[7] = link;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	runbin_result_free(&res);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert_msg(S_ISLNK(st.st_mode), "the symlink was replaced");
+	ck_assert_int_eq(stat(real, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	char *text = tu_slurp(real, NULL);
+	ck_assert_msg(strncmp(text, "{\"id\":1,", 8) == 0, "%s", text);
+	free(text);
+
+	fakeapi_reset_counts(api);
+	args[7] = dir;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+	ck_assert_msg(res.exited && res.status == 2, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.err, "is a directory"), "%s", res.err);
+	ck_assert_uint_eq(fakeapi_total_requests(api), 0);
+	runbin_result_free(&res);
+	ck_assert_int_eq(dir_entries(dir), dev == full ? 3 : 2);
+	tu_rm_rf(dir);
+	free(real); free(link); free(full); free(dir);
+	fakeapi_stop(api);
+}
+END_TEST
+
 /* -v: one line per request with id, status, milliseconds, attempt and start
  * time; a retried item has a line per attempt. Without -v, none. */
 START_TEST(test_verbose_request_lines)
@@ -253,6 +327,7 @@ int main(void)
 	tcase_add_test(tc, test_progress_on_terminal_only);
 	tcase_add_test(tc, test_hostile_titles_safe);
 	tcase_add_test(tc, test_output_atomic);
+	tcase_add_test(tc, test_output_targets);
 	tcase_add_test(tc, test_verbose_request_lines);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
