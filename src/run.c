@@ -58,13 +58,14 @@ struct run {
 	char *spool_path;         /* --alert-spool, likewise */
 };
 
-static void on_signal(int signo, int count, void *arg)
+static void on_signal(int signo, int force, void *arg)
 {
 	struct run *r = arg;
-	if (count > 1) {
+	if (force) {
 		static const char msg[] = "hnbatch: second signal: exiting now\n";
 		ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
 		(void)ignored;
+		fileutil_remove_temps();
 		_exit(128 + signo);
 	}
 	log_error("%s: stopping; results so far are written (again to exit at once)",

@@ -5,12 +5,15 @@
  * kids (3000+3k .. 3002+3k). 200 comments, depth 2, 201 items. */
 #include <check.h>
 #include <json.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fakeapi.h"
 #include "clock.h"
@@ -327,6 +330,12 @@ static int saw(struct runbin *rb, void *arg)
 	return fakeapi_total_requests(arg) >= 100;
 }
 
+static int saw_any(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	return fakeapi_total_requests(arg) >= 1;
+}
+
 static void stop_by_signal(int sig, int code, const char *why)
 {
 	struct fakeapi *api = fakeapi_start();
@@ -366,6 +375,174 @@ START_TEST(test_sigterm_mid_crawl) { stop_by_signal(SIGTERM, 143, "SIGTERM"); }
 END_TEST
 
 START_TEST(test_sigint_mid_crawl) { stop_by_signal(SIGINT, 130, "SIGINT"); }
+END_TEST
+
+/* A process that has exited (a zombie included) or never was. */
+static int gone(pid_t pid)
+{
+	char path[64], st[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	size_t n = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[n] = '\0';
+	const char *close_paren = strrchr(st, ')');
+	return close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z';
+}
+
+/* The gate is a FIFO this test holds open for writing: the alert command
+ * blocks reading it until the test closes it, or dies (EOF either way), so
+ * a failing test never leaves the command behind. */
+struct gated {
+	struct fakeapi *api;
+	char *dir, *gate, *pids, *log, *cmd;
+	int gatefd;
+	struct runbin *rb;
+};
+
+static int alert_started(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	struct gated *g = arg;
+	char *p = tu_slurp(g->pids, NULL);
+	int ok = p && *p;
+	free(p);
+	return ok;
+}
+
+/* hnbatch crawling the slow tree (root 1000) and a fast root 5 that alerts
+ * at once; its alert command waits at a gate. Returns when the command is
+ * running, the first signal `sig` was taken and the results are out. */
+static void gated_start(struct gated *g, int sig)
+{
+	g->api = tree_api();
+	struct fakeapi_fault slow = { .delay_ms = 200 }, fast = { 0 };
+	fakeapi_fault_default(g->api, &slow);
+	fakeapi_put(g->api, 5, "{\"id\":5,\"type\":\"story\",\"kids\":[6]}");
+	fakeapi_put(g->api, 6, "{\"id\":6,\"type\":\"comment\"}");
+	fakeapi_fault(g->api, 5, &fast);
+	fakeapi_fault(g->api, 6, &fast);
+	g->dir = tu_tmpdir("check_faults");
+	g->gate = tu_path(g->dir, "gate");
+	g->pids = tu_path(g->dir, "pids");
+	g->log = tu_path(g->dir, "log");
+	ck_assert_int_eq(mkfifo(g->gate, 0600), 0);
+	g->gatefd = open(g->gate, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(g->gatefd, 0);
+	ck_assert_int_ge(asprintf(&g->cmd, "echo $$ >> '%s'; read x < '%s'; "
+				  "echo done >> '%s'", g->pids, g->gate,
+				  g->log), 0);
+	const char *args[] = { "--api", fakeapi_url(g->api), "--id", "1000",
+			       "--id", "5", "-c", "8", "--format", "jsonl",
+			       "--threshold", "0", "--alert-cmd", g->cmd,
+			       NULL };
+	g->rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(g->rb);
+	ck_assert(runbin_wait_until(g->rb, alert_started, g, 20, TIMEOUT));
+	runbin_kill(g->rb, sig);
+	ck_assert(runbin_wait_stdout(g->rb, "\"id\":5,", TIMEOUT));
+}
+
+static void gate_open(struct gated *g)
+{
+	if (g->gatefd >= 0)
+		close(g->gatefd);
+	g->gatefd = -1;
+}
+
+/* Open the gate, wait for every alert command to be gone, clean up. */
+static void gated_end(struct gated *g)
+{
+	gate_open(g);
+	char *p = tu_slurp(g->pids, NULL);
+	for (char *l = p; l && *l; l = strchr(l, '\n') + 1) {
+		pid_t pid = (pid_t)atoi(l);
+		double until = clock_now_ms() + 10000;
+		while (!gone(pid) && clock_now_ms() < until)
+			usleep(10000); /* polling another process's exit */
+		ck_assert_msg(gone(pid), "alert command %d still runs", pid);
+		if (!strchr(l, '\n'))
+			break;
+	}
+	free(p);
+	tu_rm_rf(g->dir);
+	free(g->dir); free(g->gate); free(g->pids); free(g->log); free(g->cmd);
+	fakeapi_stop(g->api);
+}
+
+/* timeout(1) sends SIGTERM to its child and then to the child's process
+ * group: the second, within 1 s of the first, is the same request. The
+ * run goes on to deliver its alert and exits 143 as after one signal. */
+START_TEST(test_double_sigterm_is_one_request)
+{
+	struct gated g;
+	gated_start(&g, SIGTERM);
+	ck_assert(runbin_wait_stderr(g.rb, "SIGTERM: stopping", TIMEOUT));
+	runbin_kill(g.rb, SIGTERM);
+	ck_assert(runbin_wait_stderr(g.rb, "SIGTERM again", TIMEOUT));
+	gate_open(&g);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(g.rb, TIMEOUT, &res), 0);
+	ck_assert_msg(res.exited && res.status == 143, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(!strstr(res.err, "second signal"), "%s", res.err);
+	ck_assert_msg(strstr(res.err, "1 deliveries made"), "%s", res.err);
+	char *log = tu_slurp(g.log, NULL);
+	ck_assert_msg(log && strcmp(log, "done\n") == 0, "log: %s", log);
+	free(log);
+	json_object *o = record(res.out, 0);
+	ck_assert_str_eq(sfield(o, "status"), "interrupted");
+	json_object_put(o);
+	runbin_result_free(&res);
+	gated_end(&g);
+}
+END_TEST
+
+/* A different signal after the first forces the exit at once: the
+ * results are out already, the pending delivery is not waited for. */
+START_TEST(test_other_signal_forces_exit)
+{
+	struct gated g;
+	gated_start(&g, SIGTERM);
+	ck_assert(runbin_wait_stderr(g.rb, "SIGTERM: stopping", TIMEOUT));
+	runbin_kill(g.rb, SIGINT);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(g.rb, TIMEOUT, &res), 0);
+	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.err, "second signal: exiting now"), "%s",
+		      res.err);
+	ck_assert_ptr_null(strstr(res.err, "deliveries made"));
+	runbin_result_free(&res);
+	gated_end(&g);
+}
+END_TEST
+
+/* A stray SIGUSR1 (once the signal thread's private stop message) must not
+ * leave SIGINT/SIGTERM unanswered: SIGUSR1 has its default action, and a
+ * SIGTERM after it still ends the run. The server never answers. */
+START_TEST(test_stray_sigusr1)
+{
+	struct fakeapi *api = tree_api();
+	struct fakeapi_fault held = { .delay_ms = 600000 };
+	fakeapi_fault_default(api, &held);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "1000",
+			       "--format", "jsonl", NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	ck_assert(runbin_wait_until(rb, saw_any, api, 20, TIMEOUT));
+	runbin_kill(rb, SIGUSR1);
+	runbin_kill(rb, SIGTERM);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, 10000, &res), 0);
+	ck_assert_msg(!res.timed_out, "SIGTERM after SIGUSR1 was ignored");
+	ck_assert_msg(res.signal == SIGUSR1 || res.status == 143, "%s",
+		      runbin_describe(&res));
+	runbin_result_free(&res);
+	fakeapi_stop(api);
+}
 END_TEST
 
 START_TEST(test_deadline)
@@ -507,6 +684,9 @@ int main(void)
 	tcase_add_test(tc, test_many_kids);
 	tcase_add_test(tc, test_sigterm_mid_crawl);
 	tcase_add_test(tc, test_sigint_mid_crawl);
+	tcase_add_test(tc, test_double_sigterm_is_one_request);
+	tcase_add_test(tc, test_other_signal_forces_exit);
+	tcase_add_test(tc, test_stray_sigusr1);
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_max_fetches);
 	tcase_add_test(tc, test_fail_fast);
