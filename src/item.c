@@ -14,7 +14,7 @@
  */
 #include "item.h"
 
-#include <json.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
