@@ -52,11 +52,12 @@ static char *make_tmpdir(void)
 	return d;
 }
 
-/* Wait for the child of pidfd until deadline_ms; 1 when it has exited, 0 at the deadline. */
+/* Wait for the child of pidfd until deadline_ms; 1 when it has exited, 0 at
+ * the deadline. */
 static int wait_exit(int pidfd, int deadline_ms)
 {
-	if (pidfd < 0)
-		return 1;       /* no pidfd: waitpid blocks; tcase timeout bounds */
+	if (pidfd < 0)          /* waitpid blocks; the tcase timeout bounds */
+		return 1;
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	int rc;
 	do
@@ -254,7 +255,8 @@ START_TEST(demo)
 	const char *row = strstr(r.out, "25015967  ");
 	ck_assert_msg(row && strstr(row, "1968") &&
 		      strstr(row, "1968") < strchr(row, '\n'),
-		      "make demo: 25015967 should show 1968 comments:\n%s", r.out);
+		      "make demo: 25015967 should show 1968 comments:\n%s",
+		      r.out);
 	/* the threshold (400) alerts on the two big posts, and only them */
 	ck_assert_msg(strstr(r.out, "ALERT: 1968 comments") &&
 		      strstr(r.out, "ALERT: 485 comments"),
@@ -265,7 +267,8 @@ START_TEST(demo)
 		      "make demo: alert below the threshold:\n%s", r.out);
 	/* the summary */
 	ck_assert_msg(strstr(r.out, "hnbatch: 6 roots, 3322 items"),
-		      "make demo: no summary '6 roots, 3322 items':\n%s", r.out);
+		      "make demo: no summary '6 roots, 3322 items':\n%s",
+		      r.out);
 	free(r.out);
 
 	/* the demo cleaned up after itself (its trap ran) */
