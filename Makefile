@@ -77,6 +77,11 @@ check: $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
 	  echo "make check: FAILED:$$fail"; exit 1; \
 	fi
 
+# The house style that a script can see (scripts/checksrc: FILE:LINE: problem).
+# Not part of check yet.
+checksrc:
+	scripts/checksrc
+
 bench: hnbatch
 	scripts/bench
 
@@ -96,7 +101,7 @@ uninstall:
 clean:
 	rm -rf build hnbatch
 
-.PHONY: all hnbatch check bench demo install uninstall clean
+.PHONY: all hnbatch check checksrc bench demo install uninstall clean
 -include $(OBJ:.o=.d) $(TESTBIN:=.d) $(TESTLIB:.o=.d)
 
 # Keep the test objects between runs (make would delete them as intermediates).

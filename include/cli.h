@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "output.h"
 
 /* Where roots come from, kept in command-line order. */
@@ -45,9 +46,21 @@ struct config {
 	double period_s;           /* 0: run once */
 };
 
+/* The defaults of the options, written once: the option table in cli.c sets
+ * them and prints them in --help. README.md, hnbatch.1 and docs/cli-spec.md
+ * state them too (tests/check_install.c checks that they agree with --help).
+ * Plain literals: the table turns them into text with #. */
 #define CLI_DEFAULT_API "https://hacker-news.firebaseio.com/v0"
 #define CLI_DEFAULT_THREADS 4
 #define CLI_DEFAULT_CONCURRENCY 512
+#define CLI_DEFAULT_TIMEOUT_S 10
+#define CLI_DEFAULT_CONNECT_TIMEOUT_S 5
+#define CLI_DEFAULT_RETRIES 3
+#define CLI_DEFAULT_MAX_BODY 1048576
+#define CLI_DEFAULT_FORMAT "table"
+#define CLI_DEFAULT_ALERT_PARALLEL 8
+#define CLI_DEFAULT_ALERT_RETRIES 3
+#define CLI_DEFAULT_ALERT_TIMEOUT_S 30
 
 /* Parse argv. Returns 0 to run, 1 when --help or --version was printed
  * (exit 0), -1 on a usage error (message already printed; exit 2).

@@ -27,12 +27,13 @@ struct item {
 
 enum item_status {
 	ITEM_OK = 0,
-	ITEM_NULL,         /* the body is `null`: the API has no such item */
-	ITEM_ERR_JSON,     /* not JSON, truncated, trailing garbage, HTML page */
-	ITEM_ERR_TYPE,     /* JSON, but not an object or a field of the wrong type
-	                      (kids not an array of positive integers <= 2^53, ...) */
-	ITEM_ERR_ID,       /* `id` missing or different from the one asked for */
-	ITEM_ERR_NOMEM,    /* out of memory while copying kids or the title */
+	ITEM_NULL,      /* the body is `null`: the API has no such item */
+	ITEM_ERR_JSON,  /* not JSON, truncated, trailing garbage, HTML page */
+	ITEM_ERR_TYPE,  /* JSON, but not an object or a field of the wrong
+			 * type (kids not an array of positive integers
+			 * <= 2^53, ...) */
+	ITEM_ERR_ID,    /* `id` missing or different from the one asked for */
+	ITEM_ERR_NOMEM, /* out of memory while copying kids or the title */
 };
 
 struct item_parser;

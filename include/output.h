@@ -11,7 +11,7 @@ enum out_format { OUT_TABLE = 0, OUT_JSONL, OUT_CSV };
 
 struct output_opts {
 	enum out_format format;
-	size_t width;          /* table: terminal columns to fit; 0 = no limit */
+	size_t width;          /* table: terminal columns to fit; 0: no limit */
 	int with_previous;     /* add the `previous` field/column */
 	long iteration;        /* >= 0: add `iteration` (periodic mode) */
 	int header;            /* csv/table: write the header row */

@@ -15,7 +15,7 @@ enum root_status {
 struct root_result {
 	uint64_t id;
 	char *title;              /* text_clean'd, malloc'd; NULL when none */
-	uint64_t comments;        /* live: reachable, neither deleted nor dead */
+	uint64_t comments;        /* live: reachable, not deleted, not dead */
 	uint64_t deleted, dead;   /* dead counts only comments not deleted */
 	uint64_t missing, failed;
 	uint64_t depth;

@@ -1,5 +1,8 @@
-/* cli.c — command-line parsing (getopt_long, options and files in order).
- * Main thread only. Every error names the option and the bad value. */
+/* cli.c — command-line parsing: one table of options (opts[] below) gives
+ * getopt_long its options, struct config its defaults and --help its text.
+ * Options and files are taken in command-line order.  Main thread only,
+ * before any other thread starts.  Every error names the option and the bad
+ * value. */
 #include "cli.h"
 
 #include <errno.h>
@@ -13,122 +16,157 @@
 #include "ids.h"
 #include "item.h"
 
-static const char usage_text[] =
-"Usage: hnbatch [OPTIONS] [FILE...]\n"
-"Count the comments of Hacker News posts by crawling their comment trees.\n"
-"\n"
-"Input (a root given twice is counted once; results keep input order):\n"
-"  FILE                  ids one per line: 8863 or an HN link\n"
-"                        (https://news.ycombinator.com/item?id=8863);\n"
-"                        blank and '#' lines skipped; '-' is standard input\n"
-"      --id ID           add a root (repeatable)\n"
-"      --url URL         add a root by HN link (repeatable)\n"
-"      --top N, --new N, --best N, --ask N, --show N, --job N\n"
-"                        add the first N ids of that list\n"
-"\n"
-"Crawl:\n"
-"  -t, --threads N       worker threads (default 4)\n"
-"  -c, --concurrency N   requests in flight, all workers together (default 512)\n"
-"      --api URL         API base (default " CLI_DEFAULT_API ";\n"
-"                        also the HNBATCH_API environment variable)\n"
-"      --cacert FILE     trust the CA certificate(s) in FILE\n"
-"      --timeout S       seconds per request (default 10)\n"
-"      --connect-timeout S  seconds to connect (default 5)\n"
-"      --retries N       retries of a transient failure (default 3)\n"
-"      --max-body BYTES  refuse larger answers (default 1048576)\n"
-"      --max-fetches N   stop after N requests in the whole run\n"
-"      --deadline S      stop the run after S seconds\n"
-"      --fail-fast       stop the run when a root ends partial\n"
-"\n"
-"Output:\n"
-"      --format F        table, jsonl or csv (default table)\n"
-"  -o, --output FILE     write results to FILE (replaced atomically)\n"
-"  -v, --verbose         a log line per request\n"
-"  -q, --quiet           errors only\n"
-"      --progress, --no-progress  force the progress line on or off\n"
-"\n"
-"Alerts:\n"
-"      --threshold N     alert when a post has more than N comments\n"
-"      --alert-cmd CMD   run CMD with /bin/sh per alert (JSON on stdin)\n"
-"      --webhook URL     POST each alert as JSON to URL\n"
-"      --alert-parallel N  deliveries at once (default 8)\n"
-"      --alert-retries N   retries of a failed delivery (default 3)\n"
-"      --alert-timeout S   wait at most S seconds at exit (default 30)\n"
-"      --alert-spool FILE  keep undelivered alerts in FILE for next run\n"
-"      --state FILE      remember counts and alerts across runs\n"
-"\n"
-"Periodic:\n"
-"      --period S        run again every S seconds, on a fixed grid\n"
-"\n"
-"  -h, --help            this help\n"
-"  -V, --version         version, with the libcurl and json-c versions\n"
-"\n"
-"Exit status: 0 all complete, 1 partial/missing/failed, 2 usage or input\n"
-"error, 130/143 interrupted by SIGINT/SIGTERM.\n";
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)        /* a CLI_DEFAULT_* number as text */
 
-void cli_usage(FILE *f)
-{
-	fputs(usage_text, f);
-}
+/* The sections of --help, in order. */
+enum group { G_INPUT, G_CRAWL, G_OUTPUT, G_ALERTS, G_PERIODIC, G_OTHER,
+	     NGROUPS };
 
-enum {
-	O_ID = 256, O_URL, O_TOP, O_NEW, O_BEST, O_ASK, O_SHOW, O_JOB, O_API,
-	O_CACERT, O_TIMEOUT, O_CTIMEOUT, O_RETRIES, O_MAXBODY, O_MAXFETCH,
-	O_DEADLINE, O_FAILFAST, O_FORMAT, O_PROGRESS, O_NOPROGRESS,
-	O_THRESHOLD, O_ALERTCMD, O_WEBHOOK, O_APAR, O_ARETRY, O_ATIMEOUT,
-	O_SPOOL, O_STATE, O_PERIOD,
+static const struct {
+	const char *title;
+	const char *operand, *operand_help;   /* a non-option entry, first */
+} groups[NGROUPS] = {
+	[G_INPUT] = { "Input (a root given twice is counted once; results keep "
+		      "input order):\n", "  FILE",
+		      "ids one per line: 8863 or an HN link\n"
+		      "(https://news.ycombinator.com/item?id=8863);\n"
+		      "blank and '#' lines skipped; '-' is standard input" },
+	[G_CRAWL] = { "Crawl:\n" },
+	[G_OUTPUT] = { "Output:\n" },
+	[G_ALERTS] = { "Alerts:\n" },
+	[G_PERIODIC] = { "Periodic:\n" },
+	[G_OTHER] = { "" },
 };
 
-static const struct option longopts[] = {
-	{ "id", required_argument, NULL, O_ID },
-	{ "url", required_argument, NULL, O_URL },
-	{ "top", required_argument, NULL, O_TOP },
-	{ "new", required_argument, NULL, O_NEW },
-	{ "best", required_argument, NULL, O_BEST },
-	{ "ask", required_argument, NULL, O_ASK },
-	{ "show", required_argument, NULL, O_SHOW },
-	{ "job", required_argument, NULL, O_JOB },
-	{ "threads", required_argument, NULL, 't' },
-	{ "concurrency", required_argument, NULL, 'c' },
-	{ "api", required_argument, NULL, O_API },
-	{ "cacert", required_argument, NULL, O_CACERT },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "connect-timeout", required_argument, NULL, O_CTIMEOUT },
-	{ "retries", required_argument, NULL, O_RETRIES },
-	{ "max-body", required_argument, NULL, O_MAXBODY },
-	{ "max-fetches", required_argument, NULL, O_MAXFETCH },
-	{ "deadline", required_argument, NULL, O_DEADLINE },
-	{ "fail-fast", no_argument, NULL, O_FAILFAST },
-	{ "format", required_argument, NULL, O_FORMAT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "progress", no_argument, NULL, O_PROGRESS },
-	{ "no-progress", no_argument, NULL, O_NOPROGRESS },
-	{ "threshold", required_argument, NULL, O_THRESHOLD },
-	{ "alert-cmd", required_argument, NULL, O_ALERTCMD },
-	{ "webhook", required_argument, NULL, O_WEBHOOK },
-	{ "alert-parallel", required_argument, NULL, O_APAR },
-	{ "alert-retries", required_argument, NULL, O_ARETRY },
-	{ "alert-timeout", required_argument, NULL, O_ATIMEOUT },
-	{ "alert-spool", required_argument, NULL, O_SPOOL },
-	{ "state", required_argument, NULL, O_STATE },
-	{ "period", required_argument, NULL, O_PERIOD },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+struct opt;
+
+/* Parses arg (NULL for an option without one) and stores it. Returns 0,
+ * -1 on a bad value (message printed), 1 when the run is over (exit 0). */
+typedef int setter(const struct opt *o, const char *arg, struct config *cfg);
+
+/* One option: how it is spelled, shown in --help, parsed and stored. */
+struct opt {
+	const char *name;       /* long name, without "--" */
+	char letter;            /* short option, or 0 */
+	const char *arg;        /* its argument in --help; NULL: takes none */
+	enum group group;       /* its --help section */
+	const char *dflt;       /* default, as text given to set; NULL: none */
+	const char *help;       /* NULL: shown on the previous row's line */
+	setter *set;
+	size_t off, size;       /* the struct config field it sets: FIELD() */
+	uint64_t lo, hi;        /* set_num: the range; set_flag: lo is stored;
+				 * set_secs: lo = 1 when 0 is allowed */
 };
 
-static const char *optname(int c)
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static setter add_id, add_list, set_num, set_secs, set_str, set_flag,
+	set_api, set_format, show_help, show_version;
+
+/* How a row's value is parsed and stored (its set, field, lo and hi). */
+#define NUM(f, lo, hi)  set_num, FIELD(f), lo, hi       /* whole number */
+#define SECS(f)         set_secs, FIELD(f), 0, 0        /* seconds > 0 */
+#define SECS0(f)        set_secs, FIELD(f), 1, 0        /* seconds >= 0 */
+#define STR(f)          set_str, FIELD(f), 0, 0         /* as given */
+#define FLAG(f, v)      set_flag, FIELD(f), v, 0        /* f = v */
+#define CALL(fn)        fn, 0, 0, 0, 0                  /* fn does it */
+#define LIST            add_list, 0, 0, 1, 500          /* --top N... */
+
+static const struct opt opts[] = {
+/*	  name, letter, arg, group, default,
+	  help, how */
+	{ "id", 0, "ID", G_INPUT, NULL,
+	  "add a root (repeatable)", CALL(add_id) },
+	{ "url", 0, "URL", G_INPUT, NULL,
+	  "add a root by HN link (repeatable)", CALL(add_id) },
+	{ "top", 0, "N", G_INPUT, NULL,
+	  "add the first N ids of that list", LIST },
+	{ "new", 0, "N", G_INPUT, NULL, NULL, LIST },
+	{ "best", 0, "N", G_INPUT, NULL, NULL, LIST },
+	{ "ask", 0, "N", G_INPUT, NULL, NULL, LIST },
+	{ "show", 0, "N", G_INPUT, NULL, NULL, LIST },
+	{ "job", 0, "N", G_INPUT, NULL, NULL, LIST },
+
+	{ "threads", 't', "N", G_CRAWL, TEXT(CLI_DEFAULT_THREADS),
+	  "worker threads", NUM(threads, 1, 1024) },
+	{ "concurrency", 'c', "N", G_CRAWL, TEXT(CLI_DEFAULT_CONCURRENCY),
+	  "requests in flight, all workers together",
+	  NUM(concurrency, 1, 100000) },
+	{ "api", 0, "URL", G_CRAWL, CLI_DEFAULT_API,
+	  "API base; also the HNBATCH_API environment variable",
+	  set_api, FIELD(api), 0, 0 },
+	{ "cacert", 0, "FILE", G_CRAWL, NULL,
+	  "trust the CA certificate(s) in FILE", STR(cacert) },
+	{ "timeout", 0, "S", G_CRAWL, TEXT(CLI_DEFAULT_TIMEOUT_S),
+	  "seconds per request", SECS(timeout_s) },
+	{ "connect-timeout", 0, "S", G_CRAWL,
+	  TEXT(CLI_DEFAULT_CONNECT_TIMEOUT_S),
+	  "seconds to connect", SECS(connect_timeout_s) },
+	{ "retries", 0, "N", G_CRAWL, TEXT(CLI_DEFAULT_RETRIES),
+	  "retries of a transient failure", NUM(retries, 0, 100) },
+	{ "max-body", 0, "BYTES", G_CRAWL, TEXT(CLI_DEFAULT_MAX_BODY),
+	  "refuse larger answers", NUM(max_body, 64, UINT64_C(1) << 34) },
+	{ "max-fetches", 0, "N", G_CRAWL, NULL,
+	  "stop after N requests in the whole run",
+	  NUM(max_fetches, 1, UINT64_MAX) },
+	{ "deadline", 0, "S", G_CRAWL, NULL,
+	  "stop the run after S seconds", SECS(deadline_s) },
+	{ "fail-fast", 0, NULL, G_CRAWL, NULL,
+	  "stop the run when a root ends partial", FLAG(fail_fast, 1) },
+
+	{ "format", 0, "F", G_OUTPUT, CLI_DEFAULT_FORMAT,
+	  "table, jsonl or csv", set_format, FIELD(format), 0, 0 },
+	{ "output", 'o', "FILE", G_OUTPUT, NULL,
+	  "write results to FILE (replaced atomically)", STR(output) },
+	{ "verbose", 'v', NULL, G_OUTPUT, NULL,
+	  "a log line per request", FLAG(verbosity, 2) },
+	{ "quiet", 'q', NULL, G_OUTPUT, NULL,
+	  "errors only", FLAG(verbosity, 0) },
+	{ "progress", 0, NULL, G_OUTPUT, NULL,
+	  "force the progress line on or off", FLAG(progress, 1) },
+	{ "no-progress", 0, NULL, G_OUTPUT, NULL, NULL, FLAG(progress, 0) },
+
+	{ "threshold", 0, "N", G_ALERTS, NULL,
+	  "alert when a post has more than N comments",
+	  NUM(threshold, 0, INT64_MAX) },
+	{ "alert-cmd", 0, "CMD", G_ALERTS, NULL,
+	  "run CMD with /bin/sh per alert (JSON on stdin)", STR(alert_cmd) },
+	{ "webhook", 0, "URL", G_ALERTS, NULL,
+	  "POST each alert as JSON to URL", STR(webhook) },
+	{ "alert-parallel", 0, "N", G_ALERTS, TEXT(CLI_DEFAULT_ALERT_PARALLEL),
+	  "deliveries at once", NUM(alert_parallel, 1, 256) },
+	{ "alert-retries", 0, "N", G_ALERTS, TEXT(CLI_DEFAULT_ALERT_RETRIES),
+	  "retries of a failed delivery", NUM(alert_retries, 0, 100) },
+	{ "alert-timeout", 0, "S", G_ALERTS, TEXT(CLI_DEFAULT_ALERT_TIMEOUT_S),
+	  "wait at most S seconds at exit", SECS0(alert_timeout_s) },
+	{ "alert-spool", 0, "FILE", G_ALERTS, NULL,
+	  "keep undelivered alerts in FILE for next run", STR(alert_spool) },
+	{ "state", 0, "FILE", G_ALERTS, NULL,
+	  "remember counts and alerts across runs", STR(state) },
+
+	{ "period", 0, "S", G_PERIODIC, NULL,
+	  "run again every S seconds, on a fixed grid", SECS(period_s) },
+
+	{ "help", 'h', NULL, G_OTHER, NULL, "this help", CALL(show_help) },
+	{ "version", 'V', NULL, G_OTHER, NULL,
+	  "version, with the libcurl and json-c versions",
+	  CALL(show_version) },
+};
+
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+/* Copy the n bytes at v into o's field; the table must match the field. */
+static void put(const struct opt *o, struct config *cfg, const void *v,
+		size_t n)
 {
-	for (const struct option *o = longopts; o->name; o++)
-		if (o->val == c)
-			return o->name;
-	return "?";
+	if (o->size != n)
+		abort();        /* a row of opts[] with the wrong field */
+	memcpy((char *)cfg + o->off, v, n);
 }
 
-/* A whole number in [lo, hi]. */
-static int num(int c, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+/* A whole number in [o->lo, o->hi]. */
+static int num(const struct opt *o, const char *s, uint64_t *out)
 {
 	char *end;
 	errno = 0;
@@ -137,29 +175,80 @@ static int num(int c, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	if (*s == '-' || *s == '\0')
 		goto bad;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
+	if (errno || *end || v < o->lo || v > o->hi)
 		goto bad;
 	*out = v;
 	return 0;
 bad:
-	fprintf(stderr, "hnbatch: --%s: '%s' is not a whole number from %llu to %llu\n",
-		optname(c), s, (unsigned long long)lo, (unsigned long long)hi);
+	fprintf(stderr, "hnbatch: --%s: '%s' is not a whole number from %llu "
+		"to %llu\n", o->name, s, (unsigned long long)o->lo,
+		(unsigned long long)o->hi);
 	return -1;
 }
 
-/* Seconds: a number > 0 (or >= 0 when zero_ok). */
-static int secs(int c, const char *s, int zero_ok, double *out)
+static int set_num(const struct opt *o, const char *a, struct config *cfg)
+{
+	uint64_t v;
+	if (num(o, a, &v))
+		return -1;
+	if (o->size == sizeof(unsigned)) {
+		unsigned u = (unsigned)v;
+		put(o, cfg, &u, sizeof u);
+	} else {
+		put(o, cfg, &v, sizeof v);      /* size_t, uint64_t, int64_t */
+	}
+	return 0;
+}
+
+/* Seconds: a number > 0 (>= 0 when o->lo is 1). */
+static int set_secs(const struct opt *o, const char *a, struct config *cfg)
 {
 	char *end;
 	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < 0 ||
-	    (!zero_ok && v == 0) || v > 1e7) {
-		fprintf(stderr, "hnbatch: --%s: '%s' is not a number of seconds%s\n",
-			optname(c), s, zero_ok ? "" : " above 0");
+	double v = strtod(a, &end);
+	if (errno || end == a || *end || !isfinite(v) || v < 0 ||
+	    (!o->lo && v == 0) || v > 1e7) {
+		fprintf(stderr, "hnbatch: --%s: '%s' is not a number of "
+			"seconds%s\n", o->name, a, o->lo ? "" : " above 0");
 		return -1;
 	}
-	*out = v;
+	put(o, cfg, &v, sizeof v);
+	return 0;
+}
+
+static int set_str(const struct opt *o, const char *a, struct config *cfg)
+{
+	put(o, cfg, &a, sizeof a);
+	return 0;
+}
+
+static int set_flag(const struct opt *o, const char *a, struct config *cfg)
+{
+	(void)a;
+	int v = (int)o->lo;
+	put(o, cfg, &v, sizeof v);
+	return 0;
+}
+
+static int set_api(const struct opt *o, const char *a, struct config *cfg)
+{
+	if (strncmp(a, "http://", 7) && strncmp(a, "https://", 8)) {
+		fprintf(stderr, "hnbatch: --api '%s': not an http:// or "
+			"https:// URL\n", a);
+		return -1;
+	}
+	return set_str(o, a, cfg);
+}
+
+static int set_format(const struct opt *o, const char *a, struct config *cfg)
+{
+	enum out_format f;
+	if (output_parse_format(a, &f)) {
+		fprintf(stderr, "hnbatch: --format '%s': use table, jsonl or "
+			"csv\n", a);
+		return -1;
+	}
+	put(o, cfg, &f, sizeof f);
 	return 0;
 }
 
@@ -175,161 +264,228 @@ static int add_src(struct config *cfg, struct source s)
 	return 0;
 }
 
-static void print_version(void)
+/* --id ID, --url URL. */
+static int add_id(const struct opt *o, const char *a, struct config *cfg)
 {
+	uint64_t id;
+	enum ids_err e = ids_parse(a, &id);
+	if (e != IDS_OK) {
+		fprintf(stderr, "hnbatch: --%s '%s': %s\n", o->name, a,
+			ids_strerror(e));
+		return -1;
+	}
+	return add_src(cfg, (struct source){ .kind = SRC_ID, .id = id,
+					     .arg = a });
+}
+
+/* --top N ... --job N: the first N ids of the list "<name>stories". */
+static int add_list(const struct opt *o, const char *a, struct config *cfg)
+{
+	static const char *const lists[] = { "topstories", "newstories",
+		"beststories", "askstories", "showstories", "jobstories" };
+	size_t n = strlen(o->name);
+	uint64_t v;
+	if (num(o, a, &v))
+		return -1;
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+		if (!strncmp(lists[i], o->name, n) &&
+		    !strcmp(lists[i] + n, "stories"))
+			return add_src(cfg, (struct source){ .kind = SRC_LIST,
+						.arg = lists[i], .n = v });
+	abort();        /* a list option without its list */
+}
+
+#define COLS 80         /* --help fits in this many columns */
+#define HELP_AT 24      /* help starts in this column... */
+#define HELP_AT_LONG 26 /* ...or in this one after a longer label */
+
+/* One entry of --help: label, then help, whose lines ('\n') start in column
+ * HELP_AT.  The first line goes beside the label when it fits, else on the
+ * next line.  The default, when there is one, ends the last line, or goes on
+ * a line of its own when that would pass COLS. */
+static void entry(FILE *f, const char *label, const char *help,
+		  const char *dflt)
+{
+	int col = (int)strlen(label);
+	int at = col + 2 <= HELP_AT ? HELP_AT
+		 : col + 2 < HELP_AT_LONG ? HELP_AT_LONG : col + 2;
+	int n = (int)strcspn(help, "\n");
+	fputs(label, f);
+	if (at + n > COLS) {
+		fputc('\n', f);
+		col = 0;
+		at = HELP_AT;
+	}
+	for (;;) {
+		fprintf(f, "%*s%.*s", at - col, "", n, help);
+		col = at + n;
+		if (help[n] == '\0')
+			break;
+		help += n + 1;
+		n = (int)strcspn(help, "\n");
+		fputc('\n', f);
+		col = 0;
+		at = HELP_AT;
+	}
+	if (dflt && col + (int)strlen(" (default )") + (int)strlen(dflt) > COLS)
+		fprintf(f, "\n%*s(default %s)", HELP_AT, "", dflt);
+	else if (dflt)
+		fprintf(f, " (default %s)", dflt);
+	fputc('\n', f);
+}
+
+/* The row o, with the rows after it that have no help of their own on the
+ * same line ("--top N, --new N, ..."). */
+static void usage_row(FILE *f, const struct opt *o)
+{
+	char label[COLS + 1];
+	size_t n = o->letter ? (size_t)snprintf(label, sizeof label, "  -%c, ",
+						o->letter)
+			     : (size_t)snprintf(label, sizeof label, "      ");
+	const struct opt *r = o;
+	do {
+		n += (size_t)snprintf(label + n, sizeof label - n, "%s--%s%s%s",
+				      r == o ? "" : ", ", r->name,
+				      r->arg ? " " : "", r->arg ? r->arg : "");
+		if (n >= sizeof label)
+			abort();        /* a label wider than --help */
+	} while (++r < opts + NOPTS && !r->help);
+	entry(f, label, o->help, o->dflt);
+}
+
+void cli_usage(FILE *f)
+{
+	fputs("Usage: hnbatch [OPTIONS] [FILE...]\n"
+	      "Count the comments of Hacker News posts by crawling their "
+	      "comment trees.\n", f);
+	for (int g = 0; g < NGROUPS; g++) {
+		fprintf(f, "\n%s", groups[g].title);
+		if (groups[g].operand)
+			entry(f, groups[g].operand, groups[g].operand_help,
+			      NULL);
+		for (const struct opt *o = opts; o < opts + NOPTS; o++)
+			if (o->group == (enum group)g && o->help)
+				usage_row(f, o);
+	}
+	fputs("\nExit status: 0 all complete, 1 partial/missing/failed, "
+	      "2 usage or input\n"
+	      "error, 130/143 interrupted by SIGINT/SIGTERM.\n", f);
+}
+
+static int show_help(const struct opt *o, const char *a, struct config *cfg)
+{
+	(void)o, (void)a, (void)cfg;
+	cli_usage(stdout);
+	return 1;
+}
+
+static int show_version(const struct opt *o, const char *a,
+			struct config *cfg)
+{
+	(void)o, (void)a, (void)cfg;
 	printf("hnbatch %s\n%s\njson-c/%s\n", HNBATCH_VERSION,
 	       fetch_curl_version(), item_jsonc_version());
+	return 1;
+}
+
+/* getopt_long's view of opts[]: a row's val is its letter, or 256 + its
+ * index (above any letter, so optopt tells the two apart). */
+static void getopt_tables(struct option *lo, char *so)
+{
+	*so++ = '-';    /* files come back as 1, in their place among options */
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		lo[i] = (struct option){ o->name,
+			o->arg ? required_argument : no_argument, NULL,
+			o->letter ? o->letter : 256 + (int)i };
+		if (o->letter) {
+			*so++ = o->letter;
+			if (o->arg)
+				*so++ = ':';
+		}
+	}
+	lo[NOPTS] = (struct option){ 0 };
+	*so = '\0';
+}
+
+static const struct opt *opt_of(int c)
+{
+	if (c >= 256 && (size_t)(c - 256) < NOPTS)
+		return &opts[c - 256];
+	for (const struct opt *o = opts; c > 1 && o < opts + NOPTS; o++)
+		if (o->letter == c)
+			return o;
+	return NULL;
+}
+
+/* The defaults: the table's, then HNBATCH_API over --api's. */
+static void set_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->verbosity = 1;
+	cfg->progress = -1;
+	cfg->threshold = -1;
+	for (const struct opt *o = opts; o < opts + NOPTS; o++)
+		if (o->dflt && o->set(o, o->dflt, cfg) != 0)
+			abort();        /* a default its own option refuses */
+	const char *env = getenv("HNBATCH_API");
+	if (env && *env)
+		cfg->api = env;
+}
+
+static int unknown(char **argv)
+{
+	if (optopt && optopt < 256)
+		fprintf(stderr, "hnbatch: unknown option '-%c' or missing "
+			"value\n", optopt);
+	else
+		fprintf(stderr, "hnbatch: unknown option or missing value: "
+			"'%s'\n", argv[optind - 1]);
+	fprintf(stderr, "Try 'hnbatch --help'.\n");
+	return -1;
+}
+
+/* What no single option can check. */
+static int check_config(const struct config *cfg)
+{
+	if (cfg->nsrc == 0) {
+		fprintf(stderr, "hnbatch: no posts given: name a FILE, --id, "
+			"--url or --top N\nTry 'hnbatch --help'.\n");
+		return -1;
+	}
+	const char *opt = cfg->alert_cmd ? "--alert-cmd"
+			  : cfg->webhook ? "--webhook"
+			  : cfg->alert_spool ? "--alert-spool" : NULL;
+	if (cfg->threshold < 0 && opt) {
+		fprintf(stderr, "hnbatch: %s needs --threshold N (no alert is "
+			"raised without it)\n", opt);
+		return -1;
+	}
+	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct config *cfg)
 {
-	memset(cfg, 0, sizeof *cfg);
-	const char *env = getenv("HNBATCH_API");
-	cfg->api = env && *env ? env : CLI_DEFAULT_API;
-	cfg->threads = CLI_DEFAULT_THREADS;
-	cfg->concurrency = CLI_DEFAULT_CONCURRENCY;
-	cfg->timeout_s = 10;
-	cfg->connect_timeout_s = 5;
-	cfg->retries = 3;
-	cfg->max_body = 1048576;
-	cfg->verbosity = 1;
-	cfg->progress = -1;
-	cfg->threshold = -1;
-	cfg->alert_parallel = 8;
-	cfg->alert_retries = 3;
-	cfg->alert_timeout_s = 30;
+	struct option longopts[NOPTS + 1];
+	char shortopts[2 + 2 * NOPTS];
+	int c, rc = 0;
 
-	static const char *lists[] = { "topstories", "newstories",
-		"beststories", "askstories", "showstories", "jobstories" };
-	uint64_t v;
-	int c;
+	set_defaults(cfg);
+	getopt_tables(longopts, shortopts);
 	opterr = 0;
 	optind = 1;
-	/* '-' first: files come back as 1, in their place among options */
-	while ((c = getopt_long(argc, argv, "-t:c:o:vqhV", longopts, NULL)) != -1) {
-		const char *a = optarg;
-		switch (c) {
-		case 1:
-			if (add_src(cfg, (struct source){ .kind = SRC_FILE, .arg = a }))
-				return -1;
-			break;
-		case O_ID:
-		case O_URL: {
-			uint64_t id;
-			enum ids_err e = ids_parse(a, &id);
-			if (e != IDS_OK) {
-				fprintf(stderr, "hnbatch: --%s '%s': %s\n",
-					optname(c), a, ids_strerror(e));
-				return -1;
-			}
-			if (add_src(cfg, (struct source){ .kind = SRC_ID, .id = id, .arg = a }))
-				return -1;
-			break;
-		}
-		case O_TOP: case O_NEW: case O_BEST: case O_ASK: case O_SHOW:
-		case O_JOB:
-			if (num(c, a, 1, 500, &v))
-				return -1;
-			if (add_src(cfg, (struct source){ .kind = SRC_LIST,
-					.arg = lists[c - O_TOP], .n = v }))
-				return -1;
-			break;
-		case 't':
-			if (num(c, a, 1, 1024, &v)) return -1;
-			cfg->threads = v;
-			break;
-		case 'c':
-			if (num(c, a, 1, 100000, &v)) return -1;
-			cfg->concurrency = v;
-			break;
-		case O_API: {
-			size_t n = strlen(a);
-			if (n == 0 || (strncmp(a, "http://", 7) && strncmp(a, "https://", 8))) {
-				fprintf(stderr, "hnbatch: --api '%s': not an http:// or https:// URL\n", a);
-				return -1;
-			}
-			cfg->api = a;
-			break;
-		}
-		case O_CACERT: cfg->cacert = a; break;
-		case O_TIMEOUT: if (secs(c, a, 0, &cfg->timeout_s)) return -1; break;
-		case O_CTIMEOUT: if (secs(c, a, 0, &cfg->connect_timeout_s)) return -1; break;
-		case O_RETRIES:
-			if (num(c, a, 0, 100, &v)) return -1;
-			cfg->retries = (unsigned)v;
-			break;
-		case O_MAXBODY:
-			if (num(c, a, 64, UINT64_C(1) << 34, &v)) return -1;
-			cfg->max_body = (size_t)v;
-			break;
-		case O_MAXFETCH:
-			if (num(c, a, 1, UINT64_MAX, &v)) return -1;
-			cfg->max_fetches = v;
-			break;
-		case O_DEADLINE: if (secs(c, a, 0, &cfg->deadline_s)) return -1; break;
-		case O_FAILFAST: cfg->fail_fast = 1; break;
-		case O_FORMAT:
-			if (output_parse_format(a, &cfg->format)) {
-				fprintf(stderr, "hnbatch: --format '%s': use table, jsonl or csv\n", a);
-				return -1;
-			}
-			break;
-		case 'o': cfg->output = a; break;
-		case 'v': cfg->verbosity = 2; break;
-		case 'q': cfg->verbosity = 0; break;
-		case O_PROGRESS: cfg->progress = 1; break;
-		case O_NOPROGRESS: cfg->progress = 0; break;
-		case O_THRESHOLD:
-			if (num(c, a, 0, INT64_MAX, &v)) return -1;
-			cfg->threshold = (int64_t)v;
-			break;
-		case O_ALERTCMD: cfg->alert_cmd = a; break;
-		case O_WEBHOOK: cfg->webhook = a; break;
-		case O_APAR:
-			if (num(c, a, 1, 256, &v)) return -1;
-			cfg->alert_parallel = v;
-			break;
-		case O_ARETRY:
-			if (num(c, a, 0, 100, &v)) return -1;
-			cfg->alert_retries = (unsigned)v;
-			break;
-		case O_ATIMEOUT: if (secs(c, a, 1, &cfg->alert_timeout_s)) return -1; break;
-		case O_SPOOL: cfg->alert_spool = a; break;
-		case O_STATE: cfg->state = a; break;
-		case O_PERIOD: if (secs(c, a, 0, &cfg->period_s)) return -1; break;
-		case 'h':
-			cli_usage(stdout);
-			return 1;
-		case 'V':
-			print_version();
-			return 1;
-		case '?':
-		default:
-			if (optopt && optopt < 256)
-				fprintf(stderr, "hnbatch: unknown option '-%c' or missing value\n", optopt);
-			else
-				fprintf(stderr, "hnbatch: unknown option or missing value: '%s'\n",
-					argv[optind - 1]);
-			fprintf(stderr, "Try 'hnbatch --help'.\n");
-			return -1;
-		}
+	while (rc == 0 &&
+	       (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct opt *o = opt_of(c);
+		if (c == 1)
+			rc = add_src(cfg, (struct source){ .kind = SRC_FILE,
+							   .arg = optarg });
+		else if (o)
+			rc = o->set(o, optarg, cfg);
+		else
+			rc = unknown(argv);
 	}
-	if (cfg->nsrc == 0) {
-		fprintf(stderr, "hnbatch: no posts given: name a FILE, --id, --url or --top N\n"
-				"Try 'hnbatch --help'.\n");
-		return -1;
-	}
-	if (cfg->threshold < 0) {
-		const char *opt = cfg->alert_cmd ? "--alert-cmd"
-				  : cfg->webhook ? "--webhook"
-				  : cfg->alert_spool ? "--alert-spool" : NULL;
-		if (opt) {
-			fprintf(stderr, "hnbatch: %s needs --threshold N (no "
-				"alert is raised without it)\n", opt);
-			return -1;
-		}
-	}
-	return 0;
+	return rc ? rc : check_config(cfg);
 }
 
 void cli_free(struct config *cfg)

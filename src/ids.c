@@ -188,9 +188,10 @@ int ids_read_file(FILE *f, const char *name, struct u64set *out, char *err,
 			line[--len] = '\0';
 		for (p = line; is_blank(*p); p++)
 			;
-		if (*p == '#' || (*p == '\0' && (size_t)(p - line) == (size_t)len))
+		if (*p == '#' ||
+		    (*p == '\0' && (size_t)(p - line) == (size_t)len))
 			continue;
-		/* A NUL byte inside the line would hide the rest from ids_parse. */
+		/* A NUL inside the line would hide the rest from ids_parse. */
 		if (memchr(line, '\0', (size_t)len))
 			e = IDS_NOT_NUMBER;
 		else

@@ -14,7 +14,7 @@
  */
 #include "item.h"
 
-#include <json.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -136,8 +136,8 @@ static enum item_status parse_json(struct item_parser *p, const char *body,
 		if (e == json_tokener_continue)
 			e = json_tokener_error_parse_eof;
 		if (e == json_tokener_error_depth)
-			say(why, whylen, "nested deeper than %d levels at byte %zu",
-			    DEPTH, end);
+			say(why, whylen, "nested deeper than %d levels at "
+			    "byte %zu", DEPTH, end);
 		else
 			say(why, whylen, "%s at byte %zu",
 			    json_tokener_error_desc(e), end);

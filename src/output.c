@@ -44,7 +44,8 @@ static void write_jsonl(FILE *f, const struct root_result *r,
 	text_json(f, r->title);         /* NULL -> null */
 	fprintf(f, ",\"comments\":%" PRIu64 ",\"deleted\":%" PRIu64
 		",\"dead\":%" PRIu64 ",\"missing\":%" PRIu64
-		",\"failed\":%" PRIu64 ",\"depth\":%" PRIu64 ",\"descendants\":",
+		",\"failed\":%" PRIu64 ",\"depth\":%" PRIu64
+		",\"descendants\":",
 		r->comments, r->deleted, r->dead, r->missing, r->failed,
 		r->depth);
 	if (r->has_descendants)

@@ -31,7 +31,8 @@ static void draw(struct crawl *c)
 	snprintf(line, sizeof line,
 		 "%llu/%llu roots, %llu items, %.0f items/s, %llu in flight, "
 		 "%llu failed",
-		 (unsigned long long)st.roots_done, (unsigned long long)st.roots,
+		 (unsigned long long)st.roots_done,
+		 (unsigned long long)st.roots,
 		 (unsigned long long)st.items,
 		 s > 0 ? (double)st.items / s : 0.0,
 		 (unsigned long long)st.inflight,

@@ -140,7 +140,7 @@ static size_t entity(const unsigned char *p, uint32_t *cp)
 
 		for (i = start;; i++) {
 			d = hex ? hexval(p[i])
-				: (p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1);
+				: p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1;
 			if (d < 0)
 				break;
 			if (v <= 0x10FFFF)      /* saturate above the range */
@@ -158,7 +158,7 @@ static size_t entity(const unsigned char *p, uint32_t *cp)
 	for (k = 0; k < sizeof named / sizeof named[0]; k++) {
 		size_t n = strlen(named[k].name);
 
-		/* strncmp stops at a NUL in p, which cannot match a name byte */
+		/* strncmp stops at a NUL in p: no name byte matches it */
 		if (strncmp((const char *)p + 1, named[k].name, n) == 0 &&
 		    p[n + 1] == ';') {
 			*cp = named[k].cp;
@@ -222,7 +222,8 @@ void text_json(FILE *f, const char *s)
 			esc = "\\\"";
 		else if (cp == '\\')
 			esc = "\\\\";
-		else if (is_control(cp)) {  /* C0 as JSON requires; DEL, C1 too */
+		else if (is_control(cp)) {
+			/* C0 as JSON requires; DEL, C1 too */
 			snprintf(buf, sizeof buf, "\\u%04x", (unsigned)cp);
 			esc = buf;
 		} else if (cp == 0x2028)

@@ -38,9 +38,9 @@ static void setup(void)
 	api = fakeapi_start();
 	ck_assert_ptr_nonnull(api);
 	/* two stories with one comment each, for the runs that succeed */
-	ck_assert(fakeapi_put(api, 8863, "{\"by\":\"dhouston\",\"descendants\":1,"
-		"\"id\":8863,\"kids\":[9224],\"title\":\"My YC app: Dropbox\","
-		"\"type\":\"story\"}") == 0);
+	ck_assert(fakeapi_put(api, 8863, "{\"by\":\"dhouston\","
+		"\"descendants\":1,\"id\":8863,\"kids\":[9224],"
+		"\"title\":\"My YC app: Dropbox\",\"type\":\"story\"}") == 0);
 	ck_assert(fakeapi_put(api, 9224, "{\"by\":\"BrandonM\",\"id\":9224,"
 		"\"parent\":8863,\"text\":\"x\",\"type\":\"comment\"}") == 0);
 	ck_assert(fakeapi_put(api, 121003, "{\"by\":\"tel\",\"descendants\":1,"
@@ -217,7 +217,8 @@ START_TEST(alert_without_threshold)
 		char want[64];
 		run((const char *[]){ "--id", "8863", opts[i][0], opts[i][1],
 				      NULL }, NULL, &res);
-		snprintf(want, sizeof want, "%s needs --threshold N", opts[i][0]);
+		snprintf(want, sizeof want, "%s needs --threshold N",
+			 opts[i][0]);
 		input_error(&res, want);
 		runbin_result_free(&res);
 	}
@@ -262,7 +263,8 @@ START_TEST(version)
 	run((const char *[]){ "--version", NULL }, NULL, &res);
 	ck_assert_msg(res.exited && res.status == 0, "%s; stderr: %.500s",
 		      runbin_describe(&res), res.err);
-	ck_assert_msg(strstr(res.out, "hnbatch") && strpbrk(res.out, "0123456789"),
+	ck_assert_msg(strstr(res.out, "hnbatch") &&
+		      strpbrk(res.out, "0123456789"),
 		      "version on stdout: %.300s", res.out);
 	ck_assert_uint_eq(fakeapi_total_requests(api), 0);
 	runbin_result_free(&res);
@@ -270,7 +272,8 @@ START_TEST(version)
 	run((const char *[]){ "-V", NULL }, NULL, &res);
 	ck_assert_msg(res.exited && res.status == 0, "-V: %s",
 		      runbin_describe(&res));
-	ck_assert_msg(strstr(res.out, "hnbatch") != NULL, "-V: %.300s", res.out);
+	ck_assert_msg(strstr(res.out, "hnbatch") != NULL, "-V: %.300s",
+		      res.out);
 	runbin_result_free(&res);
 }
 END_TEST
@@ -289,14 +292,16 @@ START_TEST(stdin_dash)
 	struct runbin_result res;
 
 	run((const char *[]){ "-", NULL },
-	    "# from stdin\n  121003\r\n\nhttps://news.ycombinator.com/item?id=8863\n",
+	    "# from stdin\n  121003\r\n\n"
+	    "https://news.ycombinator.com/item?id=8863\n",
 	    &res);
 	ck_assert_msg(res.exited && res.status == 0, "%s; stderr: %.1000s",
 		      runbin_describe(&res), res.err);
 	ck_assert_msg(has_id(res.out, 121003) && has_id(res.out, 8863),
 		      "both roots: %.1000s", res.out);
 	ck_assert_msg(strstr(res.out, "\"id\":121003,") <
-		      strstr(res.out, "\"id\":8863,"), "input order: %s", res.out);
+		      strstr(res.out, "\"id\":8863,"), "input order: %s",
+		      res.out);
 	ck_assert_uint_eq(fakeapi_requests(api, 8863), 1);
 	ck_assert_uint_eq(fakeapi_requests(api, 9224), 1);
 	runbin_result_free(&res);

@@ -174,8 +174,9 @@ START_TEST(list_million)
 		ck_assert_uint_eq(wrong, 0);
 		ck_assert_uint_eq(l.n, N);
 		for (i = 0; i < N; i++) {
-			uint64_t id = pass == 0 ? ((uint64_t)i * 2654435761u) % N + 1
-						: ((uint64_t)i + 1) << 20;
+			uint64_t id = pass == 0
+				? ((uint64_t)i * 2654435761u) % N + 1
+				: ((uint64_t)i + 1) << 20;
 
 			if (l.ids[i] != id)
 				ck_abort_msg("v[%zu] = %llu, want %llu", i,
@@ -342,7 +343,8 @@ START_TEST(file_million)
 
 	ck_assert_ptr_nonnull(f);
 	for (i = 0; i < N; i++)
-		fprintf(f, i % 2 ? "%u\r\n" : "https://news.ycombinator.com/item?id=%u\n",
+		fprintf(f, i % 2 ? "%u\r\n"
+			   : "https://news.ycombinator.com/item?id=%u\n",
 			i / 2 + 1);
 	rewind(f);
 	u64set_init(&l);

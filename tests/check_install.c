@@ -1,6 +1,7 @@
 /* check_install.c — the tree as a user meets it: `make install` and
- * `make uninstall` with DESTDIR and PREFIX, `make demo`, and the man page and
- * bash completion covering every option of `--help`.
+ * `make uninstall` with DESTDIR and PREFIX, `make demo`, the man page and
+ * bash completion covering every option of `--help`, and README.md,
+ * hnbatch.1 and docs/cli-spec.md stating the defaults that `--help` prints.
  *
  * make runs in the source tree ($HNBATCH_SRC, set by `make check`; default
  * "."), as a top-level make: MAKEFLAGS, MAKELEVEL and the build variables of
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +52,12 @@ static char *make_tmpdir(void)
 	return d;
 }
 
-/* Wait for the child of pidfd until deadline_ms; 1 when it has exited, 0 at the deadline. */
+/* Wait for the child of pidfd until deadline_ms; 1 when it has exited, 0 at
+ * the deadline. */
 static int wait_exit(int pidfd, int deadline_ms)
 {
-	if (pidfd < 0)
-		return 1;       /* no pidfd: waitpid blocks; tcase timeout bounds */
+	if (pidfd < 0)          /* waitpid blocks; the tcase timeout bounds */
+		return 1;
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	int rc;
 	do
@@ -252,7 +255,8 @@ START_TEST(demo)
 	const char *row = strstr(r.out, "25015967  ");
 	ck_assert_msg(row && strstr(row, "1968") &&
 		      strstr(row, "1968") < strchr(row, '\n'),
-		      "make demo: 25015967 should show 1968 comments:\n%s", r.out);
+		      "make demo: 25015967 should show 1968 comments:\n%s",
+		      r.out);
 	/* the threshold (400) alerts on the two big posts, and only them */
 	ck_assert_msg(strstr(r.out, "ALERT: 1968 comments") &&
 		      strstr(r.out, "ALERT: 485 comments"),
@@ -263,7 +267,8 @@ START_TEST(demo)
 		      "make demo: alert below the threshold:\n%s", r.out);
 	/* the summary */
 	ck_assert_msg(strstr(r.out, "hnbatch: 6 roots, 3322 items"),
-		      "make demo: no summary '6 roots, 3322 items':\n%s", r.out);
+		      "make demo: no summary '6 roots, 3322 items':\n%s",
+		      r.out);
 	free(r.out);
 
 	/* the demo cleaned up after itself (its trap ran) */
@@ -272,6 +277,17 @@ START_TEST(demo)
 	free(tmp);
 }
 END_TEST
+
+/* name with every '-' written "\-", as roff wants it: "\-\-name". */
+static void roff_option(const char *name, char *out, size_t outlen)
+{
+	size_t k = (size_t)snprintf(out, outlen, "\\-\\-");
+	for (const char *c = name; *c && k + 3 < outlen; c++)
+		if (*c == '-')
+			k += (size_t)snprintf(out + k, outlen - k, "\\-");
+		else
+			out[k++] = *c, out[k] = '\0';
+}
 
 /* Every long option that --help lists is in the man page (as \-\-name) and
  * in the bash completion (as --name). */
@@ -301,14 +317,7 @@ START_TEST(docs_cover_options)
 		char name[64], inman[160], incomp[80];
 		snprintf(name, sizeof name, "%.*s", (int)n, p);
 		snprintf(incomp, sizeof incomp, "--%s", name);
-		/* in roff every '-' of an option is written \- */
-		size_t k = 0;
-		k += (size_t)snprintf(inman, sizeof inman, "\\-\\-");
-		for (const char *c = name; *c && k + 3 < sizeof inman; c++)
-			if (*c == '-')
-				k += (size_t)snprintf(inman + k, sizeof inman - k, "\\-");
-			else
-				inman[k++] = *c, inman[k] = '\0';
+		roff_option(name, inman, sizeof inman);
 		ck_assert_msg(strstr(man, inman) != NULL,
 			      "hnbatch.1 does not document %s", incomp);
 		const char *c = comp;
@@ -328,6 +337,212 @@ START_TEST(docs_cover_options)
 	ck_assert_msg(seen >= 30, "--help listed only %d long options", seen);
 	free(man);
 	free(comp);
+	runbin_result_free(&r);
+}
+END_TEST
+
+/* --- the defaults: --help, README.md, hnbatch.1 and docs/cli-spec.md --- */
+
+struct dflt {
+	char name[32];          /* the long option, without "--" */
+	char val[96];           /* its default as --help prints it */
+};
+
+/* A value ends at a space, ')', ',', ';' or the end of the line. */
+static size_t value_len(const char *p)
+{
+	return strcspn(p, " \t),;\n");
+}
+
+/* 1 when p (inside text) starts a whole "--name": no letter or '-' on
+ * either side. */
+static int whole_option(const char *text, const char *p, const char *name)
+{
+	char before = p > text ? p[-1] : ' ';
+	char after = p[2 + strlen(name)];
+	return !(before >= 'a' && before <= 'z') && before != '-' &&
+	       !(after >= 'a' && after <= 'z') && after != '-';
+}
+
+/* Every "(default VALUE)" that --help prints, with the option whose entry
+ * it ends: the first "--name" of the last line that starts (after spaces)
+ * with '-'. Returns how many were found (at most max). */
+static size_t help_defaults(const char *help, struct dflt *d, size_t max)
+{
+	char cur[32] = "";
+	size_t n = 0;
+	for (const char *l = help; *l;) {
+		size_t len = strcspn(l, "\n");
+		const char *p = l + strspn(l, " ");
+		if (*l != ' ')
+			cur[0] = '\0';          /* a group's title */
+		else if (*p == '-' && (p = strstr(p, "--")) && p < l + len)
+			snprintf(cur, sizeof cur, "%.*s", (int)strspn(p + 2,
+				 "abcdefghijklmnopqrstuvwxyz-"), p + 2);
+		p = strstr(l, "(default ");
+		if (p && p < l + len && cur[0] && n < max) {
+			p += strlen("(default ");
+			snprintf(d[n].name, sizeof d[n].name, "%s", cur);
+			snprintf(d[n].val, sizeof d[n].val, "%.*s",
+				 (int)strcspn(p, ")\n"), p);
+			n++;
+		}
+		l += len + (l[len] == '\n');
+	}
+	return n;
+}
+
+/* Append a complaint to why (a buffer of whylen bytes). */
+static void complain(char *why, size_t whylen, const char *fmt, ...)
+{
+	size_t k = strlen(why);
+	va_list ap;
+	va_start(ap, fmt);
+	if (k < whylen)
+		vsnprintf(why + k, whylen - k, fmt, ap);
+	va_end(ap);
+}
+
+/* The default a text document states for --name: after each whole
+ * "--name" on a line (only lines starting with "| " when table_only: the
+ * README's option table), up to the next "--" or the end of the line, a
+ * "(VALUE" or "(default VALUE". Each occurrence must state d->val, and
+ * there must be one. */
+static void check_text_doc(const char *file, const char *doc, int table_only,
+			   const struct dflt *d, char *why, size_t whylen)
+{
+	char opt[40];
+	int seen = 0;
+	snprintf(opt, sizeof opt, "--%s", d->name);
+	for (const char *l = doc; *l; l += strcspn(l, "\n"), l += *l == '\n') {
+		const char *end = l + strcspn(l, "\n");
+		if (table_only && strncmp(l, "| ", 2) != 0)
+			continue;
+		for (const char *p = l; (p = strstr(p, opt)) && p < end; p++) {
+			if (!whole_option(doc, p, d->name))
+				continue;
+			const char *q = p + strlen(opt);
+			const char *next = strstr(q, "--");
+			const char *paren = strchr(q, '(');
+			seen++;
+			if (!paren || paren > end || (next && paren > next)) {
+				complain(why, whylen, "%s: %s states no "
+					 "default (want %s)\n", file, opt,
+					 d->val);
+				continue;
+			}
+			paren++;
+			if (strncmp(paren, "default ", 8) == 0)
+				paren += 8;
+			size_t n = value_len(paren);
+			if (n != strlen(d->val) || strncmp(paren, d->val, n))
+				complain(why, whylen, "%s: %s default %.*s, "
+					 "--help says %s\n", file, opt,
+					 (int)n, paren, d->val);
+		}
+	}
+	if (!seen)
+		complain(why, whylen, "%s: no %s (default %s)\n", file, opt,
+			 d->val);
+}
+
+/* The text of a man page paragraph (from p to the next .TP, .SS or .SH)
+ * without its requests and escapes: ".BR table )." is "table ).", "\-"
+ * is "-", "\fI" goes. Returns a malloc'd string. */
+static char *man_paragraph(const char *p)
+{
+	char *out = malloc(strlen(p) + 1), *o = out;
+	ck_assert_ptr_nonnull(out);
+	for (; *p; p += *p == '\n') {
+		if (!strncmp(p, ".TP", 3) || !strncmp(p, ".SS", 3) ||
+		    !strncmp(p, ".SH", 3))
+			break;
+		if (*p == '.')          /* a request: keep its arguments */
+			p += strcspn(p, " \n") + (p[strcspn(p, " \n")] == ' ');
+		for (; *p && *p != '\n'; p++)
+			if (p[0] == '\\' && p[1] == '-')
+				*o++ = '-', p++;
+			else if (p[0] == '\\' && p[1] == 'f' && p[2])
+				p += 2;
+			else if (*p != '"')
+				*o++ = *p;
+		*o++ = ' ';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The default hnbatch.1 states for --name: the word after each "default"
+ * in the paragraph of each .TP item whose tag names \-\-name. Each must be
+ * d->val, and there must be one. */
+static void check_man(const char *man, const struct dflt *d, char *why,
+		      size_t whylen)
+{
+	char opt[100];
+	int seen = 0;
+	roff_option(d->name, opt, sizeof opt);
+	for (const char *tp = man; (tp = strstr(tp, "\n.TP\n")) != NULL;) {
+		const char *tag = tp + 5, *body = tag + strcspn(tag, "\n");
+		const char *p = strstr(tag, opt);
+		char after = p ? p[strlen(opt)] : 0;
+		tp = body;
+		if (!p || p > body || (after >= 'a' && after <= 'z') ||
+		    after == '\\' || !*body)
+			continue;
+		char *text = man_paragraph(body + 1);
+		for (const char *w = text; (w = strstr(w, "default ")); w++) {
+			w += strlen("default ");
+			size_t n = value_len(w);
+			seen++;
+			if (n != strlen(d->val) || strncmp(w, d->val, n))
+				complain(why, whylen, "hnbatch.1: --%s default "
+					 "%.*s, --help says %s\n", d->name,
+					 (int)n, w, d->val);
+		}
+		free(text);
+	}
+	if (!seen)
+		complain(why, whylen, "hnbatch.1: --%s states no default "
+			 "(want %s)\n", d->name, d->val);
+}
+
+static char *read_doc(const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", src_dir(), name);
+	char *text = tu_slurp(path, NULL);
+	ck_assert_msg(text != NULL, "%s: %s", path, strerror(errno));
+	return text;
+}
+
+/* Every default that --help prints is the one README.md (its option
+ * table), hnbatch.1 (the option's item) and docs/cli-spec.md state: a
+ * default changed in one place only fails here. */
+START_TEST(docs_state_defaults)
+{
+	const char *args[] = { "--help", NULL };
+	struct runbin_result r;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 10000, &r), 0);
+	ck_assert_msg(r.exited && r.status == 0, "--help: %s",
+		      runbin_describe(&r));
+	struct dflt d[64];
+	size_t n = help_defaults(r.out, d, 64);
+	ck_assert_msg(n >= 10, "--help shows only %zu defaults:\n%s", n, r.out);
+
+	char *readme = read_doc("README.md"), *man = read_doc("hnbatch.1");
+	char *spec = read_doc("docs/cli-spec.md");
+	char why[8192] = "";
+	for (size_t i = 0; i < n; i++) {
+		check_text_doc("README.md", readme, 1, &d[i], why, sizeof why);
+		check_man(man, &d[i], why, sizeof why);
+		check_text_doc("docs/cli-spec.md", spec, 0, &d[i], why,
+			       sizeof why);
+	}
+	ck_assert_msg(why[0] == '\0', "defaults that differ from --help:\n%s",
+		      why);
+	free(readme);
+	free(man);
+	free(spec);
 	runbin_result_free(&r);
 }
 END_TEST
@@ -353,6 +568,7 @@ static Suite *install_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, docs_cover_options);
+	tcase_add_test(tc, docs_state_defaults);
 	tcase_add_test(tc, install_uninstall);
 	tcase_add_test(tc, demo);
 	suite_add_tcase(s, tc);

@@ -46,7 +46,8 @@ static enum item_status parse(const char *body, uint64_t want_id)
 		ck_assert_msg(memchr(WHY, '\0', sizeof WHY) != NULL,          \
 			      "why not terminated");                          \
 		if ((want) >= ITEM_ERR_JSON)                                  \
-			ck_assert_msg(WHY[0] != '\0', "%s: no reason", (body)); \
+			ck_assert_msg(WHY[0] != '\0', "%s: no reason",        \
+				      (body));                                \
 		if ((want) != ITEM_OK) {                                      \
 			ck_assert_uint_eq(IT.nkids, 0);                       \
 			ck_assert_ptr_null(IT.title);                         \
@@ -197,8 +198,8 @@ START_TEST(id_limits)
 	expect("{\"title\":\"\",\"id\":8863}", 8863, ITEM_OK);
 	ck_assert_str_eq(IT.title, "");
 	/* Escapes are decoded; the title is a copy owned by the item. */
-	expect("{\"id\":8863,\"title\":\"caf\\u00e9 \\\"q\\\" \\/ \\ud83d\\ude00\"}",
-	       8863, ITEM_OK);
+	expect("{\"id\":8863,\"title\":"
+	       "\"caf\\u00e9 \\\"q\\\" \\/ \\ud83d\\ude00\"}", 8863, ITEM_OK);
 	ck_assert_str_eq(IT.title, "caf\xc3\xa9 \"q\" / \xf0\x9f\x98\x80");
 }
 END_TEST
@@ -279,7 +280,8 @@ START_TEST(length_not_nul)
 	static const char nul2[] = "{\"id\":1,\"title\":\"a\0b\"}";
 
 	memset(WHY, 'x', sizeof WHY);
-	ck_assert_int_eq(item_parse(P, buf, 8, 1, &IT, WHY, sizeof WHY), ITEM_OK);
+	ck_assert_int_eq(item_parse(P, buf, 8, 1, &IT, WHY, sizeof WHY),
+			 ITEM_OK);
 	ck_assert_int_eq(item_parse(P, "nullnull", 4, 1, &IT, WHY, sizeof WHY),
 			 ITEM_NULL);
 	/* "12" of "123": a number, not an object. */
@@ -382,7 +384,8 @@ START_TEST(wrong_kids)
 	expect("{\"id\":1,\"kids\":[2e3]}", 1, ITEM_ERR_TYPE);
 	expect("{\"id\":1,\"kids\":[9007199254740993]}", 1, ITEM_ERR_TYPE);
 	expect("{\"id\":1,\"kids\":[18446744073709551615]}", 1, ITEM_ERR_TYPE);
-	expect("{\"id\":1,\"kids\":[99999999999999999999999]}", 1, ITEM_ERR_TYPE);
+	expect("{\"id\":1,\"kids\":[99999999999999999999999]}", 1,
+	       ITEM_ERR_TYPE);
 	expect("{\"id\":1,\"kids\":[null]}", 1, ITEM_ERR_TYPE);
 	expect("{\"id\":1,\"kids\":[[2]]}", 1, ITEM_ERR_TYPE);
 	expect("{\"id\":1,\"kids\":[true]}", 1, ITEM_ERR_TYPE);
@@ -489,7 +492,8 @@ START_TEST(many_kids)
 	char *s = malloc(cap);
 
 	ck_assert_ptr_nonnull(s);
-	len += (size_t)sprintf(s + len, "{\"id\":1,\"type\":\"story\",\"kids\":[");
+	len += (size_t)sprintf(s + len,
+			       "{\"id\":1,\"type\":\"story\",\"kids\":[");
 	for (i = 0; i < N; i++)
 		len += (size_t)sprintf(s + len, i ? ",%zu" : "%zu",
 				       30000000 + i * 7);
@@ -542,7 +546,8 @@ START_TEST(status_strings)
 	ck_assert_ptr_nonnull(item_status_str((enum item_status)42));
 	/* "0.16": digits and a dot. */
 	ck_assert_ptr_nonnull(item_jsonc_version());
-	ck_assert(item_jsonc_version()[0] >= '0' && item_jsonc_version()[0] <= '9');
+	ck_assert(item_jsonc_version()[0] >= '0' &&
+		  item_jsonc_version()[0] <= '9');
 	ck_assert_ptr_nonnull(strchr(item_jsonc_version(), '.'));
 }
 END_TEST

@@ -219,7 +219,8 @@ static void check_jsonl(int clean, int with_previous, long iteration)
 	for (i = 0; i < nl; i++) {
 		struct json_object *j = json_tokener_parse(lines[i]);
 
-		ck_assert_msg(j != NULL, "line %zu is not JSON: %s", i, lines[i]);
+		ck_assert_msg(j != NULL, "line %zu is not JSON: %s", i,
+			      lines[i]);
 		/* raw titles must still give valid JSON (parsed above) */
 		if (clean)
 			check_json_record(j, &r[i], &o);
@@ -258,10 +259,12 @@ START_TEST(jsonl_exact)
 	out = render(r, 2, &o);
 	ck_assert_str_eq(out,
 		"{\"id\":8863,\"title\":\"My YC app: Dropbox\",\"comments\":71,"
-		"\"deleted\":2,\"dead\":1,\"missing\":0,\"failed\":0,\"depth\":5,"
+		"\"deleted\":2,\"dead\":1,\"missing\":0,\"failed\":0,"
+		"\"depth\":5,"
 		"\"descendants\":71,\"fetches\":75,\"elapsed_ms\":812,"
 		"\"status\":\"complete\"}\n"
-		"{\"id\":1,\"title\":null,\"comments\":0,\"deleted\":0,\"dead\":0,"
+		"{\"id\":1,\"title\":null,\"comments\":0,\"deleted\":0,"
+		"\"dead\":0,"
 		"\"missing\":0,\"failed\":0,\"depth\":0,\"descendants\":null,"
 		"\"fetches\":1,\"elapsed_ms\":0,\"status\":\"missing\"}\n");
 	free(out);
@@ -271,10 +274,12 @@ START_TEST(jsonl_exact)
 	out = render(r, 2, &o);
 	ck_assert_str_eq(out,
 		"{\"id\":8863,\"title\":\"My YC app: Dropbox\",\"comments\":71,"
-		"\"deleted\":2,\"dead\":1,\"missing\":0,\"failed\":0,\"depth\":5,"
+		"\"deleted\":2,\"dead\":1,\"missing\":0,\"failed\":0,"
+		"\"depth\":5,"
 		"\"descendants\":71,\"fetches\":75,\"elapsed_ms\":812,"
 		"\"status\":\"complete\",\"previous\":70,\"iteration\":7}\n"
-		"{\"id\":1,\"title\":null,\"comments\":0,\"deleted\":0,\"dead\":0,"
+		"{\"id\":1,\"title\":null,\"comments\":0,\"deleted\":0,"
+		"\"dead\":0,"
 		"\"missing\":0,\"failed\":0,\"depth\":0,\"descendants\":null,"
 		"\"fetches\":1,\"elapsed_ms\":0,\"status\":\"missing\","
 		"\"previous\":null,\"iteration\":7}\n");
@@ -501,7 +506,8 @@ static void check_table(int with_previous, size_t width, int clean)
 					      "row %zu col %s misaligned: [%s]",
 					      i, head[k], row);
 		}
-		ck_assert_int_eq(strncmp(row + rs[9], root_status_str(r[i].status),
+		ck_assert_int_eq(strncmp(row + rs[9],
+					 root_status_str(r[i].status),
 					 re[9] - rs[9]), 0);
 
 		if (!r[i].title)
@@ -553,9 +559,12 @@ START_TEST(table_exact)
 	char *out = render(r, 2, &o);
 
 	ck_assert_str_eq(out,
-		"    ID  COMMENTS  DELETED  DEAD  MISSING  FAILED  DEPTH  FETCHES   MS  STATUS       TITLE\n"
-		"  8863        71        0     0        0       0      5       75  812  complete     My YC app: Dropbox\n"
-		"121003   1234567        0     0        0       3      0        2    0  interrupted  -\n");
+		"    ID  COMMENTS  DELETED  DEAD  MISSING  FAILED  DEPTH"
+		"  FETCHES   MS  STATUS       TITLE\n"
+		"  8863        71        0     0        0       0      5"
+		"       75  812  complete     My YC app: Dropbox\n"
+		"121003   1234567        0     0        0       3      0"
+		"        2    0  interrupted  -\n");
 	free(out);
 }
 END_TEST

@@ -61,7 +61,8 @@ static void expect_clean(const char *in, const char *want)
 	char *got = text_clean(in);
 
 	ck_assert_ptr_nonnull(got);
-	ck_assert_msg(strcmp(got, want) == 0, "clean(\"%s\") = \"%s\", want \"%s\"",
+	ck_assert_msg(strcmp(got, want) == 0,
+		      "clean(\"%s\") = \"%s\", want \"%s\"",
 		      in ? in : "(null)", got, want);
 	ck_assert_msg(safe_utf8(got), "clean output unsafe for \"%s\"", in);
 	free(got);
