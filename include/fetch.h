@@ -71,10 +71,4 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d);
 /* From any thread: make a fetcher_wait in progress return soon. */
 void fetcher_wakeup(struct fetcher *f);
 
-/* Convenience for the main thread: one blocking GET. On FETCH_OK the body is
- * malloc'd into *body (caller frees). */
-enum fetch_err fetch_get_blocking(const struct fetch_opts *o, const char *url,
-				  long *status, char **body, size_t *len,
-				  char *errbuf, size_t errlen);
-
 #endif

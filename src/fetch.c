@@ -201,7 +201,6 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT,
@@ -325,6 +324,11 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	s->too_big = 0;
 	s->err[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
+	/* Wait for a connection that may multiplex only where one can: over
+	 * TLS (HTTP/2 by ALPN). Over http:// (HTTP/1.1) a request would wait
+	 * for the first answer on a new connection, however slow it is. */
+	curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT,
+			 strncmp(url, "https://", 8) == 0 ? 1L : 0L);
 	if (post) {
 		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, f->json_hdr);
 		curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS, post);
@@ -498,35 +502,4 @@ void fetcher_wakeup(struct fetcher *f)
 	uint64_t one = 1;
 	ssize_t r = write(f->evfd, &one, sizeof one);
 	(void)r; /* EAGAIN: the counter is full, a wakeup is pending anyway */
-}
-
-enum fetch_err fetch_get_blocking(const struct fetch_opts *o, const char *url,
-				  long *status, char **body, size_t *len,
-				  char *errbuf, size_t errlen)
-{
-	enum fetch_err err = FETCH_NOMEM;
-	struct fetcher *f = fetcher_new(o, 1);
-	if (!f || fetcher_get(f, url, NULL) != 0) {
-		snprintf(errbuf, errlen, "cannot start a request");
-		goto out;
-	}
-	struct fetch_done d;
-	while (!fetcher_next(f, &d))
-		if (fetcher_wait(f, 1000, NULL, NULL, NULL, 0) != 0)
-			goto out;
-	err = d.err;
-	*status = d.status;
-	snprintf(errbuf, errlen, "%s", d.errmsg);
-	if (err == FETCH_OK) {
-		*body = malloc(d.len + 1);
-		if (!*body) {
-			err = FETCH_NOMEM;
-			goto out;
-		}
-		memcpy(*body, d.body, d.len + 1);
-		*len = d.len;
-	}
-out:
-	fetcher_free(f);
-	return err;
 }

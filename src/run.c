@@ -27,13 +27,12 @@
 #include <unistd.h>
 
 #include "alert.h"
-#include "backoff.h"
 #include "clock.h"
 #include "crawl.h"
 #include "fetch.h"
 #include "fileutil.h"
 #include "ids.h"
-#include "item.h"
+#include "lists.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -43,17 +42,16 @@
 struct run {
 	const struct config *cfg;
 	struct u64set *files;     /* per source; used for SRC_FILE */
-	struct item_parser *parser;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct crawl *cur;        /* guarded by mu */
+	struct lists *lists;      /* guarded by mu: lists being fetched */
 	int signo;                /* guarded by mu: first signal, 0 = none */
 	struct state *state;      /* --state FILE, or in memory with --period
 	                             and --threshold; NULL otherwise. Workers
 	                             use it through alert_on_root (its own
 	                             lock); main between crawls */
 	struct alerts *alerts;    /* with --threshold; NULL otherwise */
-	uint64_t rng;             /* main: jitter of list retries */
 	char *state_path;         /* --state, symlinks followed (malloc'd) */
 	char *spool_path;         /* --alert-spool, likewise */
 };
@@ -75,6 +73,8 @@ static void on_signal(int signo, int force, void *arg)
 	if (r->cur)
 		crawl_cancel(r->cur, signo == SIGINT ? CRAWL_SIGINT
 						     : CRAWL_SIGTERM);
+	if (r->lists)
+		lists_cancel(r->lists);
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -138,69 +138,53 @@ static int sleep_until(struct run *r, double until_ms)
 	return signo;
 }
 
-/* Wait before retry attempt+1 of a list: -1 at once when a signal came (or
- * comes meanwhile), 0 after the backoff. */
-static int wait_retry(struct run *r, unsigned attempt)
-{
-	double delay = backoff_delay(&backoff_fetch, attempt, -1, &r->rng);
-	return sleep_until(r, clock_now_ms() + delay) ? -1 : 0;
-}
-
-/* Fetch one story list; its ids are added to roots. Returns 0 or -1. */
-static int fetch_list(struct run *r, const struct source *s,
-		      struct u64set *roots)
+/* Fetch every list source at once (a signal cancels them through r->lists).
+ * Returns the lists (lists_ids(l, k) is the k-th SRC_LIST source's), or
+ * NULL when there are none or memory ran out (*rc = -1 then). */
+static struct lists *fetch_lists(struct run *r, double deadline_ms, int *rc)
 {
 	const struct config *cfg = r->cfg;
-	char url[512], err[256] = "";
-	snprintf(url, sizeof url, "%s/%s.json", cfg->api, s->arg);
-	struct fetch_opts fo = fetch_opts_of(cfg);
-	enum fetch_err fe = FETCH_NETWORK;
-	long status = 0;
-	char *body = NULL;
-	size_t len = 0;
-	for (unsigned attempt = 0; attempt <= cfg->retries; attempt++) {
-		free(body);
-		body = NULL;
-		fe = fetch_get_blocking(&fo, url, &status, &body, &len, err,
-					sizeof err);
-		if (fe == FETCH_OK && status == 200)
-			break;
-		if (fe == FETCH_TOO_BIG || (fe == FETCH_OK && status < 500 &&
-					    status != 429 && status != 401))
-			break;
-		if (attempt < cfg->retries && wait_retry(r, attempt) != 0)
-			break;
-	}
-	int rc = -1;
-	if (fe != FETCH_OK) {
-		log_error("cannot fetch %s: %s: %s", url, fetch_strerror(fe), err);
-	} else if (status != 200) {
-		log_error("cannot fetch %s: HTTP %ld", url, status);
-	} else {
-		uint64_t *ids = NULL;
-		size_t n = 0;
-		char why[128] = "";
-		if (item_parse_idlist(r->parser, body, len, s->n, &ids, &n, why,
-				      sizeof why) != 0) {
-			log_error("bad list from %s: %s", url, why);
-		} else {
-			rc = 0;
-			for (size_t i = 0; i < n; i++)
-				if (u64set_add(roots, ids[i]) < 0)
-					rc = -1;
-			free(ids);
+	struct lists_opts lo = { .api = cfg->api, .fetch = fetch_opts_of(cfg),
+				 .retries = cfg->retries,
+				 .deadline_ms = deadline_ms };
+	size_t nlists = 0;
+	for (size_t i = 0; i < cfg->nsrc; i++)
+		nlists += cfg->src[i].kind == SRC_LIST;
+	if (nlists == 0)
+		return NULL;
+	struct lists *l = lists_new(&lo);
+	for (size_t i = 0; l && i < cfg->nsrc; i++)
+		if (cfg->src[i].kind == SRC_LIST &&
+		    lists_add(l, cfg->src[i].arg, cfg->src[i].n) < 0) {
+			lists_free(l);
+			l = NULL;
 		}
+	if (!l) {
+		log_error("out of memory");
+		*rc = -1;
+		return NULL;
 	}
-	free(body);
-	return rc;
+	pthread_mutex_lock(&r->mu);
+	r->lists = l;
+	if (r->signo)
+		lists_cancel(l);
+	pthread_mutex_unlock(&r->mu);
+	if (lists_run(l) != 0)
+		*rc = -1;
+	pthread_mutex_lock(&r->mu);
+	r->lists = NULL;
+	pthread_mutex_unlock(&r->mu);
+	return l;
 }
 
 /* The roots of one iteration, in input order. Returns 0, or -1 when a list
  * could not be had (the roots from the other sources are still there). */
-static int resolve(struct run *r, struct u64set *roots)
+static int resolve(struct run *r, struct u64set *roots, double deadline_ms)
 {
 	const struct config *cfg = r->cfg;
 	int rc = 0;
+	struct lists *l = fetch_lists(r, deadline_ms, &rc);
+	size_t k = 0, n;
 	for (size_t i = 0; i < cfg->nsrc; i++) {
 		const struct source *s = &cfg->src[i];
 		switch (s->kind) {
@@ -213,12 +197,16 @@ static int resolve(struct run *r, struct u64set *roots)
 			if (u64set_add(roots, s->id) < 0)
 				rc = -1;
 			break;
-		case SRC_LIST:
-			if (fetch_list(r, s, roots) != 0)
-				rc = -1;
+		case SRC_LIST: {
+			const uint64_t *ids = l ? lists_ids(l, k++, &n) : NULL;
+			for (size_t j = 0; ids && j < n; j++)
+				if (u64set_add(roots, ids[j]) < 0)
+					rc = -1;
 			break;
 		}
+		}
 	}
+	lists_free(l);
 	return rc;
 }
 
@@ -383,7 +371,9 @@ static int iteration(struct run *r, long iter)
 	struct u64set roots;
 	u64set_init(&roots);
 	int status = 0;
-	if (resolve(r, &roots) != 0)
+	double deadline_ms = cfg->deadline_s > 0
+		? clock_now_ms() + cfg->deadline_s * 1000 : 0;
+	if (resolve(r, &roots, deadline_ms) != 0)
 		status = EXIT_PARTIAL;
 
 	struct crawl_opts co = {
@@ -393,8 +383,7 @@ static int iteration(struct run *r, long iter)
 		.fetch = fetch_opts_of(cfg),
 		.retries = cfg->retries,
 		.max_fetches = cfg->max_fetches,
-		.deadline_ms = cfg->deadline_s > 0
-				       ? clock_now_ms() + cfg->deadline_s * 1000 : 0,
+		.deadline_ms = deadline_ms,
 		.fail_fast = cfg->fail_fast,
 		.on_root = r->alerts ? alert_on_root : NULL,
 		.on_root_arg = r->alerts,
@@ -475,7 +464,7 @@ static int periodic(struct run *r)
 
 int run_main(const struct config *cfg)
 {
-	struct run r = { .cfg = cfg, .rng = backoff_seed(1) };
+	struct run r = { .cfg = cfg };
 	int status = EXIT_USAGE;
 	log_set_level(cfg->verbosity == 0 ? LOG_ERROR
 		      : cfg->verbosity == 1 ? LOG_INFO : LOG_DEBUG);
@@ -487,9 +476,8 @@ int run_main(const struct config *cfg)
 		goto out_files;
 
 	status = EXIT_PARTIAL;
-	r.parser = item_parser_new();
-	if (!r.parser || fetch_global_init() != 0) {
-		log_error("cannot initialise libcurl or json-c");
+	if (fetch_global_init() != 0) {
+		log_error("cannot initialise libcurl");
 		goto out_files;
 	}
 	if (sig_start(on_signal, &r) != 0) {
@@ -517,7 +505,6 @@ out_curl:
 	state_free(r.state);
 	fetch_global_cleanup();
 out_files:
-	item_parser_free(r.parser);
 	for (size_t i = 0; r.files && i < cfg->nsrc; i++)
 		u64set_free(&r.files[i]);
 	free(r.files);

@@ -545,6 +545,55 @@ START_TEST(test_stray_sigusr1)
 }
 END_TEST
 
+static int six_lists_asked(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	struct fakeapi_stats st;
+	fakeapi_get_stats(arg, &st);
+	return st.list_requests >= 6;
+}
+
+/* Six story lists that never answer: all six are asked at once, and a
+ * signal (or the deadline) ends the run at once, not a --timeout per list
+ * and retry later. */
+static void held_lists(int sig, const char *deadline)
+{
+	struct fakeapi *api = tree_api();
+	static const char *const names[] = { "topstories", "newstories",
+		"beststories", "askstories", "showstories", "jobstories" };
+	struct fakeapi_fault held = { .delay_ms = 600000 };
+	for (int i = 0; i < 6; i++) {
+		fakeapi_put_list(api, names[i], "[1000]");
+		fakeapi_fault_list(api, names[i], &held);
+	}
+	const char *args[] = { "--api", fakeapi_url(api), "--top", "5", "--new",
+			       "5", "--best", "5", "--ask", "5", "--show", "5",
+			       "--job", "5", "--format", "jsonl",
+			       deadline ? "--deadline" : NULL, deadline, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	ck_assert(runbin_wait_until(rb, six_lists_asked, api, 20, TIMEOUT));
+	if (sig)
+		runbin_kill(rb, sig);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, 10000, &res), 0);
+	ck_assert_msg(!res.timed_out, "still fetching lists: %s", res.err);
+	ck_assert_msg(res.exited && res.status == (sig ? 128 + sig : 1),
+		      "%s: %s", runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.err, "cannot fetch http://127.0.0.1:") &&
+		      strstr(res.err, sig ? "stopped by a signal"
+					  : "--deadline reached"),
+		      "%s", res.err);
+	runbin_result_free(&res);
+	fakeapi_stop(api);
+}
+
+START_TEST(test_lists_stop_on_sigterm) { held_lists(SIGTERM, NULL); }
+END_TEST
+
+START_TEST(test_lists_stop_at_deadline) { held_lists(0, "1"); }
+END_TEST
+
 START_TEST(test_deadline)
 {
 	struct fakeapi *api = tree_api();
@@ -688,6 +737,8 @@ int main(void)
 	tcase_add_test(tc, test_other_signal_forces_exit);
 	tcase_add_test(tc, test_stray_sigusr1);
 	tcase_add_test(tc, test_deadline);
+	tcase_add_test(tc, test_lists_stop_on_sigterm);
+	tcase_add_test(tc, test_lists_stop_at_deadline);
 	tcase_add_test(tc, test_max_fetches);
 	tcase_add_test(tc, test_fail_fast);
 	tcase_add_test(tc, test_period_fixed_grid);
