@@ -200,16 +200,19 @@ static int set_num(const struct opt *o, const char *a, struct config *cfg)
 	return 0;
 }
 
-/* Seconds: a number > 0 (>= 0 when o->lo is 1). */
+/* Seconds: a number from 0.001 (1 ms: the finest a timer here takes; a
+ * smaller one would round to 0, which curl reads as "no timeout") to 1e7,
+ * or 0 when o->lo is 1. */
 static int set_secs(const struct opt *o, const char *a, struct config *cfg)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(a, &end);
-	if (errno || end == a || *end || !isfinite(v) || v < 0 ||
-	    (!o->lo && v == 0) || v > 1e7) {
+	if (errno || end == a || *end || !isfinite(v) || v > 1e7 ||
+	    (v < 0.001 && !(o->lo && v == 0))) {
 		fprintf(stderr, "hnbatch: --%s: '%s' is not a number of "
-			"seconds%s\n", o->name, a, o->lo ? "" : " above 0");
+			"seconds from %s0.001 to 10000000\n", o->name, a,
+			o->lo ? "0 or " : "");
 		return -1;
 	}
 	put(o, cfg, &v, sizeof v);

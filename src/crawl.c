@@ -83,12 +83,14 @@ struct worker {
 	size_t nheap, heapcap;
 	struct item_parser *parser;
 	struct item item;
+	char *url;                /* "API/item/" + room for "ID.json" */
 	uint64_t rng;
 	atomic_int hungry;
 };
 
 struct crawl {
 	struct crawl_opts o;
+	size_t prefix_len;        /* strlen(API) + strlen("/item/") */
 	struct root *roots;
 	struct root_result *results;
 	size_t nroots;
@@ -288,11 +290,11 @@ static void start_work(struct worker *wk, const struct work *w)
 		atomic_fetch_add(&c->fetches, 1);
 	size_t k = wk->ctx_free[--wk->nctx_free];
 	wk->ctx[k] = *w;
-	char url[512];
-	snprintf(url, sizeof url, "%s/item/%llu.json", c->o.api,
+	/* API/item/ is in place: only the id and ".json" are written */
+	snprintf(wk->url + c->prefix_len, 32, "%llu.json",
 		 (unsigned long long)w->id);
 	atomic_fetch_add(&c->roots[w->root].fetches, 1);
-	if (fetcher_get(wk->f, url, &wk->ctx[k]) != 0) {
+	if (fetcher_get(wk->f, wk->url, &wk->ctx[k]) != 0) {
 		wk->ctx_free[wk->nctx_free++] = k;
 		fail_item(wk, &wk->ctx[k], FAIL_NOMEM, "cannot start request");
 		return;
@@ -529,6 +531,7 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 	if (c->o.backoff.base_ms <= 0)
 		c->o.backoff = backoff_fetch;
 	c->nroots = n;
+	c->prefix_len = strlen(c->o.api) + strlen("/item/");
 	c->t0 = clock_now_ms(); /* here, before any thread can read it */
 	c->roots = calloc(n ? n : 1, sizeof *c->roots);
 	c->results = calloc(n ? n : 1, sizeof *c->results);
@@ -562,8 +565,11 @@ static int worker_init(struct crawl *c, struct worker *wk, size_t window,
 	wk->ctx_free = calloc(window, sizeof *wk->ctx_free);
 	wk->popbuf = calloc(window, sizeof *wk->popbuf);
 	wk->parser = item_parser_new();
-	if (!wk->f || !wk->ctx || !wk->ctx_free || !wk->popbuf || !wk->parser)
+	wk->url = malloc(c->prefix_len + 32);
+	if (!wk->f || !wk->ctx || !wk->ctx_free || !wk->popbuf ||
+	    !wk->parser || !wk->url)
 		return -1;
+	sprintf(wk->url, "%s/item/", c->o.api);
 	for (size_t i = 0; i < window; i++)
 		wk->ctx_free[wk->nctx_free++] = i;
 	return 0;
@@ -580,6 +586,7 @@ static void worker_free(struct worker *wk)
 	free(wk->heap);
 	item_parser_free(wk->parser);
 	item_free(&wk->item);
+	free(wk->url);
 }
 
 enum crawl_stop crawl_run(struct crawl *c)

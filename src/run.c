@@ -118,8 +118,8 @@ static int read_files(struct run *r)
 static struct fetch_opts fetch_opts_of(const struct config *cfg)
 {
 	return (struct fetch_opts){
-		.timeout_ms = (long)(cfg->timeout_s * 1000),
-		.connect_timeout_ms = (long)(cfg->connect_timeout_s * 1000),
+		.timeout_ms = (long)ceil(cfg->timeout_s * 1000),
+		.connect_timeout_ms = (long)ceil(cfg->connect_timeout_s * 1000),
 		.max_body = cfg->max_body,
 		.cacert = cfg->cacert,
 	};

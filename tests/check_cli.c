@@ -236,6 +236,24 @@ START_TEST(bad_format)
 }
 END_TEST
 
+/* A duration under 1 ms would round to 0 ms, which curl reads as "no
+ * timeout": a usage error for every duration option. */
+START_TEST(duration_under_1ms)
+{
+	static const char *const opts[] = { "--timeout", "--connect-timeout",
+		"--deadline", "--alert-timeout", "--period" };
+	struct runbin_result res;
+
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
+		run((const char *[]){ "--id", "8863", "--threshold", "1",
+				      opts[i], "0.0005", NULL }, NULL, &res);
+		input_error(&res, opts[i]);
+		ck_assert_msg(strstr(res.err, "from"), "%s", res.err);
+		runbin_result_free(&res);
+	}
+}
+END_TEST
+
 START_TEST(help)
 {
 	struct runbin_result res;
@@ -304,6 +322,32 @@ START_TEST(stdin_dash)
 		      res.out);
 	ck_assert_uint_eq(fakeapi_requests(api, 8863), 1);
 	ck_assert_uint_eq(fakeapi_requests(api, 9224), 1);
+	runbin_result_free(&res);
+}
+END_TEST
+
+/* An --api of 2,000 characters (dot segments, which curl removes, before
+ * the fake's /v0): every request goes to the right URL, none truncated. */
+START_TEST(long_api_url)
+{
+	char url[2100];
+	const char *base = fakeapi_url(api);       /* http://127.0.0.1:P/v0 */
+	const char *v0 = strstr(base + 7, "/v0");
+	int n = snprintf(url, sizeof url, "%.*s", (int)(v0 - base), base);
+	while (n < 2000)
+		n += snprintf(url + n, sizeof url - (size_t)n, "/.");
+	snprintf(url + n, sizeof url - (size_t)n, "/v0");
+	ck_assert_int_eq(fakeapi_put_list(api, "topstories", "[121003]"), 0);
+	struct runbin_result res;
+	const char *argv[] = { "--api", url, "--id", "8863", "--top", "1",
+			       "--format", "jsonl", NULL };
+	ck_assert_int_eq(runbin_run(argv, NULL, child_env, RUN_MS, &res), 0);
+	ck_assert_msg(res.exited && res.status == 0, "%s; stderr: %.1000s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.out, "\"status\":\"complete\""), "%s",
+		      res.out);
+	ck_assert_uint_eq(fakeapi_requests(api, 9224), 1);
+	ck_assert_uint_eq(fakeapi_list_requests(api, "topstories"), 1);
 	runbin_result_free(&res);
 }
 END_TEST
@@ -439,6 +483,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, no_such_file);
 	tcase_add_test(tc, unknown_option);
 	tcase_add_test(tc, bad_format);
+	tcase_add_test(tc, duration_under_1ms);
+	tcase_add_test(tc, long_api_url);
 	tcase_add_test(tc, alert_without_threshold);
 	tcase_add_test(tc, stdin_dash_error);
 	suite_add_tcase(s, tc);
