@@ -3,12 +3,14 @@
  *
  * Threads: crawl_run() is called by one thread (main), which starts the
  * workers, waits for the end (all roots done, a budget hit, or a cancel) and
- * joins them all before it returns. crawl_cancel() and crawl_progress() may
- * be called from any thread while crawl_run() runs. The on_root callback runs
- * on a worker thread, the moment a root completes: it must not block. */
+ * joins them all before it returns. crawl_cancel() and crawl_stats() may
+ * be called from any thread while crawl_run() runs. The on_root and
+ * on_subthread callbacks run on a worker thread, the moment a root or a hot
+ * subthread completes: they must not block. */
 #ifndef HNBATCH_CRAWL_H
 #define HNBATCH_CRAWL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "backoff.h"
@@ -18,7 +20,7 @@
 /* Why an item could not be had. */
 enum fail_reason {
 	FAIL_TIMEOUT = 0, FAIL_CONNECT, FAIL_NETWORK, FAIL_TOO_BIG, FAIL_HTTP,
-	FAIL_JSON, FAIL_TYPE, FAIL_ID, FAIL_NOMEM, FAIL_UNFETCHED,
+	FAIL_JSON, FAIL_TYPE, FAIL_ID, FAIL_NOMEM, FAIL_UNFETCHED, FAIL_CAP,
 	FAIL_NREASONS
 };
 const char *crawl_reason_str(enum fail_reason r);
@@ -26,6 +28,18 @@ const char *crawl_reason_str(enum fail_reason r);
 enum crawl_stop {
 	CRAWL_RUNNING = 0, CRAWL_DONE, CRAWL_DEADLINE, CRAWL_MAX_FETCHES,
 	CRAWL_FAIL_FAST, CRAWL_SIGINT, CRAWL_SIGTERM, CRAWL_ERROR,
+};
+
+/* A hot subthread: a comment (depth >= 1) whose subtree is accounted for,
+ * with more than subthread_threshold live comments below it. */
+struct subthread {
+	uint64_t id;                /* the comment */
+	uint64_t root_id;
+	const char *root_title;     /* cleaned, or NULL; valid during the call */
+	uint64_t comments;          /* live comments strictly below it */
+	uint32_t depth;             /* of the comment below the root */
+	bool lower_bound;           /* an item below failed: comments is a
+	                               lower bound */
 };
 
 struct crawl_opts {
@@ -38,8 +52,12 @@ struct crawl_opts {
 	uint64_t max_fetches;       /* 0: no cap */
 	double deadline_ms;         /* monotonic clock_now_ms() time; 0: none */
 	int fail_fast;
+	uint64_t max_root_items;    /* items claimed per root; 0: no cap */
+	uint64_t max_items;         /* items claimed in the run; 0: no cap */
+	int64_t subthread_threshold; /* < 0: no on_subthread calls */
 	void (*on_root)(const struct root_result *r, void *arg);
-	void *on_root_arg;
+	void (*on_subthread)(const struct subthread *s, void *arg);
+	void *on_root_arg;          /* for both callbacks */
 };
 
 struct crawl_stats {

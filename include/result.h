@@ -26,6 +26,9 @@ struct root_result {
 	enum root_status status;
 	bool has_previous;        /* --state: last run's comments */
 	int64_t previous;
+	bool has_hottest;         /* false when the root has no comments */
+	uint64_t hottest_id;      /* the top-level comment with the most */
+	uint64_t hottest_comments; /* comments below it (ties: smaller id) */
 };
 
 const char *root_status_str(enum root_status s); /* "complete", ... */

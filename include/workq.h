@@ -11,8 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct fanin_node;
+
 struct work {
 	uint64_t id;        /* item to fetch */
+	struct fanin_node *parent;  /* its parent's node; NULL: a root item */
 	uint32_t root;      /* index of the root it counts for */
 	uint32_t depth;     /* 0 for the root item itself */
 	uint32_t attempt;   /* 0 for the first try */

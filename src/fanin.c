@@ -1,5 +1,7 @@
-/* fanin.c — per-root pending counter and seen set (see fanin.h).
- * Threads: any worker. pending is atomic; the set is guarded by f->mu. */
+/* fanin.c — fan-in per root and per node (see fanin.h).
+ * Threads: any worker. Counters are atomic; a root's seen set is guarded
+ * by its f->mu; a node whose pending reached zero belongs to the thread
+ * that brought it there, which adds it into its parent and frees it. */
 #include "fanin.h"
 
 #include <stdlib.h>
@@ -53,4 +55,64 @@ bool fanin_done(struct fanin *f)
 int64_t fanin_pending(struct fanin *f)
 {
 	return atomic_load(&f->pending);
+}
+
+struct fanin_node *fanin_node_new(struct fanin_node *parent, uint64_t id,
+				  uint32_t depth, uint32_t root,
+				  enum fanin_kind kind, int64_t nkids)
+{
+	struct fanin_node *n = malloc(sizeof *n);
+	if (!n)
+		return NULL;
+	n->parent = parent;
+	n->id = id;
+	n->depth = depth;
+	n->root = root;
+	n->kind = kind;
+	atomic_init(&n->pending, nkids);
+	for (int k = 0; k < FANIN_NKINDS; k++)
+		atomic_init(&n->below[k], 0);
+	atomic_init(&n->levels, 0);
+	return n;
+}
+
+void fanin_node_free(struct fanin_node *n)
+{
+	free(n);
+}
+
+static void max_store(atomic_uint_fast32_t *a, uint_fast32_t v)
+{
+	uint_fast32_t cur = atomic_load(a);
+	while (cur < v && !atomic_compare_exchange_weak(a, &cur, v))
+		;
+}
+
+struct fanin_node *fanin_account(struct fanin_node *p, enum fanin_kind kind,
+				 fanin_done_fn *done, void *arg)
+{
+	/* A leaf: itself only, one level when it was fetched. */
+	uint64_t add[FANIN_NKINDS] = { 0 };
+	add[kind] = 1;
+	uint_fast32_t levels = kind <= FANIN_DEAD ? 1 : 0;
+	for (;;) {
+		for (int k = 0; k < FANIN_NKINDS; k++)
+			if (add[k])
+				atomic_fetch_add(&p->below[k], add[k]);
+		if (levels)
+			max_store(&p->levels, levels);
+		if (atomic_fetch_sub(&p->pending, 1) != 1)
+			return NULL;
+		/* p's subtree is complete, and p is ours now. */
+		done(p, arg);
+		struct fanin_node *up = p->parent;
+		if (!up)
+			return p;
+		for (int k = 0; k < FANIN_NKINDS; k++)
+			add[k] = atomic_load(&p->below[k]);
+		add[p->kind]++;
+		levels = atomic_load(&p->levels) + 1;
+		fanin_node_free(p);
+		p = up;
+	}
 }
