@@ -28,6 +28,7 @@ struct config {
 	unsigned retries;
 	size_t max_body;
 	uint64_t max_fetches;
+	uint64_t max_root_items, max_items;
 	double deadline_s;         /* 0: none */
 	int fail_fast;
 	const char *cacert;
@@ -37,7 +38,8 @@ struct config {
 	int verbosity;             /* 0 quiet, 1 normal, 2 verbose */
 	int progress;              /* -1 auto, 0 off, 1 on */
 
-	int64_t threshold;         /* -1: no alerts */
+	int64_t threshold;         /* -1: no alerts for roots */
+	int64_t subthread_threshold; /* -1: none for comments */
 	const char *alert_cmd, *webhook, *alert_spool, *state;
 	size_t alert_parallel;
 	unsigned alert_retries;
@@ -57,6 +59,8 @@ struct config {
 #define CLI_DEFAULT_CONNECT_TIMEOUT_S 5
 #define CLI_DEFAULT_RETRIES 3
 #define CLI_DEFAULT_MAX_BODY 1048576
+#define CLI_DEFAULT_MAX_ROOT_ITEMS 250000
+#define CLI_DEFAULT_MAX_ITEMS 2500000
 #define CLI_DEFAULT_FORMAT "table"
 #define CLI_DEFAULT_ALERT_PARALLEL 8
 #define CLI_DEFAULT_ALERT_RETRIES 3

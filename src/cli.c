@@ -112,6 +112,12 @@ static const struct opt opts[] = {
 	  NUM(max_fetches, 1, UINT64_MAX) },
 	{ "deadline", 0, "S", G_CRAWL, NULL,
 	  "stop the run after S seconds", SECS(deadline_s) },
+	{ "max-root-items", 0, "N", G_CRAWL, TEXT(CLI_DEFAULT_MAX_ROOT_ITEMS),
+	  "fetch at most N items of one root",
+	  NUM(max_root_items, 1, UINT64_MAX) },
+	{ "max-items", 0, "N", G_CRAWL, TEXT(CLI_DEFAULT_MAX_ITEMS),
+	  "fetch at most N items in one crawl",
+	  NUM(max_items, 1, UINT64_MAX) },
 	{ "fail-fast", 0, NULL, G_CRAWL, NULL,
 	  "stop the run when a root ends partial", FLAG(fail_fast, 1) },
 
@@ -130,6 +136,9 @@ static const struct opt opts[] = {
 	{ "threshold", 0, "N", G_ALERTS, NULL,
 	  "alert when a post has more than N comments",
 	  NUM(threshold, 0, INT64_MAX) },
+	{ "subthread-threshold", 0, "N", G_ALERTS, NULL,
+	  "alert when a comment has more than N below it",
+	  NUM(subthread_threshold, 0, INT64_MAX) },
 	{ "alert-cmd", 0, "CMD", G_ALERTS, NULL,
 	  "run CMD with /bin/sh per alert (JSON on stdin)", STR(alert_cmd) },
 	{ "webhook", 0, "URL", G_ALERTS, NULL,
@@ -428,6 +437,7 @@ static void set_defaults(struct config *cfg)
 	cfg->verbosity = 1;
 	cfg->progress = -1;
 	cfg->threshold = -1;
+	cfg->subthread_threshold = -1;
 	for (const struct opt *o = opts; o < opts + NOPTS; o++)
 		if (o->dflt && o->set(o, o->dflt, cfg) != 0)
 			abort();        /* a default its own option refuses */
@@ -459,9 +469,10 @@ static int check_config(const struct config *cfg)
 	const char *opt = cfg->alert_cmd ? "--alert-cmd"
 			  : cfg->webhook ? "--webhook"
 			  : cfg->alert_spool ? "--alert-spool" : NULL;
-	if (cfg->threshold < 0 && opt) {
-		fprintf(stderr, "hnbatch: %s needs --threshold N (no alert is "
-			"raised without it)\n", opt);
+	if (cfg->threshold < 0 && cfg->subthread_threshold < 0 && opt) {
+		fprintf(stderr, "hnbatch: %s needs --threshold N or "
+			"--subthread-threshold N (no alert is raised without "
+			"one)\n", opt);
 		return -1;
 	}
 	return 0;

@@ -19,6 +19,7 @@
 static const char *const fields[] = {
 	"id", "title", "comments", "deleted", "dead", "missing", "failed",
 	"depth", "descendants", "fetches", "elapsed_ms", "status",
+	"hottest_id", "hottest_comments",
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -55,6 +56,11 @@ static void write_jsonl(FILE *f, const struct root_result *r,
 	fprintf(f, ",\"fetches\":%" PRIu64 ",\"elapsed_ms\":%" PRIu64
 		",\"status\":\"%s\"", r->fetches, r->elapsed_ms,
 		root_status_str(r->status));
+	if (r->has_hottest)
+		fprintf(f, ",\"hottest_id\":%" PRIu64 ",\"hottest_comments\":%"
+			PRIu64, r->hottest_id, r->hottest_comments);
+	else
+		fputs(",\"hottest_id\":null,\"hottest_comments\":null", f);
 	if (o->with_previous) {
 		if (r->has_previous)
 			fprintf(f, ",\"previous\":%" PRId64, r->previous);
@@ -92,6 +98,11 @@ static void write_csv(FILE *f, const struct root_result *r,
 		fprintf(f, "%" PRId64, r->descendants);
 	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%s", r->fetches, r->elapsed_ms,
 		root_status_str(r->status));
+	if (r->has_hottest)
+		fprintf(f, ",%" PRIu64 ",%" PRIu64, r->hottest_id,
+			r->hottest_comments);
+	else
+		fputs(",,", f);
 	if (o->with_previous) {
 		putc(',', f);
 		if (r->has_previous)
@@ -105,18 +116,18 @@ static void write_csv(FILE *f, const struct root_result *r,
 /* Table columns before TITLE (which is last, unpadded). */
 enum tcol {
 	C_ID, C_COMMENTS, C_DELETED, C_DEAD, C_MISSING, C_FAILED, C_DEPTH,
-	C_FETCHES, C_MS, C_STATUS, C_PREVIOUS, C_NCOLS
+	C_HOTTEST, C_FETCHES, C_MS, C_STATUS, C_PREVIOUS, C_NCOLS
 };
 
 static const char *const tnames[C_NCOLS] = {
 	"ID", "COMMENTS", "DELETED", "DEAD", "MISSING", "FAILED", "DEPTH",
-	"FETCHES", "MS", "STATUS", "PREVIOUS",
+	"HOTTEST", "FETCHES", "MS", "STATUS", "PREVIOUS",
 };
 
 #define SEP "  "                /* between columns */
 #define MIN_TITLE 10            /* title columns kept however narrow */
 
-/* Format column c of r into buf (>= 24 bytes); returns buf. */
+/* Format column c of r into buf (>= 48 bytes); returns buf. */
 static const char *tcell(const struct root_result *r, enum tcol c,
 			 char *buf, size_t size)
 {
@@ -132,6 +143,12 @@ static const char *tcell(const struct root_result *r, enum tcol c,
 	case C_DEPTH:    v = r->depth; break;
 	case C_FETCHES:  v = r->fetches; break;
 	case C_MS:       v = r->elapsed_ms; break;
+	case C_HOTTEST:         /* "COMMENTS@ID" of the hottest comment */
+		if (!r->has_hottest)
+			return "-";
+		snprintf(buf, size, "%" PRIu64 "@%" PRIu64,
+			 r->hottest_comments, r->hottest_id);
+		return buf;
 	case C_STATUS:
 		return root_status_str(r->status);
 	case C_PREVIOUS:
@@ -152,7 +169,7 @@ static void write_table(FILE *f, const struct root_result *r, size_t n,
 	size_t w[C_NCOLS], used = 0, title_cols = 0, i;
 	int ncols = o->with_previous ? C_NCOLS : C_PREVIOUS;
 	int c;
-	char buf[32];
+	char buf[48];
 
 	for (c = 0; c < ncols; c++) {
 		w[c] = strlen(tnames[c]);

@@ -222,11 +222,14 @@ struct rec {
 	int64_t desc;
 	int64_t fetches, elapsed_ms;
 	char status[32];
+	int has_hot;
+	int64_t hot_id, hot_comments;
 };
 
 static const char *const rec_keys[] = {
 	"id", "title", "comments", "deleted", "dead", "missing", "failed",
 	"depth", "descendants", "fetches", "elapsed_ms", "status",
+	"hottest_id", "hottest_comments",
 };
 #define NKEYS (sizeof rec_keys / sizeof rec_keys[0])
 
@@ -252,7 +255,9 @@ static int parse_rec(const char *line, size_t len, struct rec *r, char *why,
 				 k, key, k < NKEYS ? rec_keys[k] : "(none)", line);
 			goto out;
 		}
-		int want_int = k != 1 && k != 8 && k != 11;
+		int want_int = k != 1 && k != 8 && k != 11 &&
+			       !(k >= 12 && json_object_is_type(v,
+							json_type_null));
 		if (want_int && !json_object_is_type(v, json_type_int)) {
 			snprintf(why, whylen, "'%s' is not an integer: %.300s",
 				 key, line);
@@ -294,6 +299,18 @@ static int parse_rec(const char *line, size_t len, struct rec *r, char *why,
 			}
 			snprintf(r->status, sizeof r->status, "%s",
 				 json_object_get_string(v));
+			break;
+		case 12:
+			r->has_hot = v != NULL;
+			r->hot_id = v ? json_object_get_int64(v) : 0;
+			break;
+		case 13:
+			if ((v != NULL) != r->has_hot) {
+				snprintf(why, whylen, "hottest_id and "
+					 "hottest_comments: one null");
+				goto out;
+			}
+			r->hot_comments = v ? json_object_get_int64(v) : 0;
 			break;
 		}
 		k++;

@@ -619,6 +619,46 @@ START_TEST(test_deadline)
 }
 END_TEST
 
+/* A tree bigger than --max-root-items (201 items, cap 100): 100 items are
+ * fetched, the other 101 claimed kids fail as "item cap", the root is
+ * partial, the cap is named once; --max-items caps all roots together. */
+START_TEST(test_item_caps)
+{
+	struct fakeapi *api = tree_api();
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "1000",
+			       "--max-root-items", "100", "--format", "jsonl",
+			       NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 1, "%s: %s",
+		      runbin_describe(&res), res.err);
+	json_object *o = record(res.out, 0);
+	ck_assert_str_eq(sfield(o, "status"), "partial");
+	ck_assert_int_eq(field(o, "failed"), 101);
+	ck_assert_int_eq(field(o, "comments") + field(o, "failed"), 200);
+	json_object_put(o);
+	ck_assert_uint_eq(fakeapi_total_requests(api), 100);
+	const char *cap = "root 1000: over --max-root-items 100";
+	char *first = strstr(res.err, cap);
+	ck_assert_msg(first && !strstr(first + 1, cap), "%s", res.err);
+	ck_assert_msg(strstr(res.err, "101 failed (item cap: 101)"), "%s",
+		      res.err);
+	runbin_result_free(&res);
+
+	fakeapi_put(api, 5, "{\"id\":5,\"type\":\"story\",\"kids\":[2000]}");
+	fakeapi_reset_counts(api);
+	const char *run2[] = { "--api", fakeapi_url(api), "--id", "5", "--id",
+			       "1000", "--max-items", "60", "--format", "jsonl",
+			       NULL };
+	run(run2, &res);
+	ck_assert_msg(res.exited && res.status == 1, "%s", res.err);
+	ck_assert_uint_le(fakeapi_total_requests(api), 60);
+	ck_assert_msg(strstr(res.err, "over --max-items 60"), "%s", res.err);
+	runbin_result_free(&res);
+	fakeapi_stop(api);
+}
+END_TEST
+
 START_TEST(test_max_fetches)
 {
 	struct fakeapi *api = tree_api();
@@ -740,6 +780,7 @@ int main(void)
 	tcase_add_test(tc, test_lists_stop_on_sigterm);
 	tcase_add_test(tc, test_lists_stop_at_deadline);
 	tcase_add_test(tc, test_max_fetches);
+	tcase_add_test(tc, test_item_caps);
 	tcase_add_test(tc, test_fail_fast);
 	tcase_add_test(tc, test_period_fixed_grid);
 	suite_add_tcase(s, tc);

@@ -41,7 +41,7 @@ static const char *const hostile[] = {
 static const char *const keys[] = {
 	"id", "title", "comments", "deleted", "dead", "missing", "failed",
 	"depth", "descendants", "fetches", "elapsed_ms", "status",
-	"previous", "iteration",
+	"hottest_id", "hottest_comments", "previous", "iteration",
 };
 
 /* Results with the hostile titles, cleaned as the crawler does, and varied
@@ -70,6 +70,9 @@ static struct root_result *make_results(size_t *n, int clean)
 		r[i].status = (enum root_status)(i % 4);
 		r[i].has_previous = i % 2 == 0;
 		r[i].previous = (int64_t)i * 10 - 30;
+		r[i].has_hottest = i % 3 != 1;
+		r[i].hottest_id = r[i].has_hottest ? 9000 + i : 0;
+		r[i].hottest_comments = r[i].has_hottest ? i * 5 : 0;
 	}
 	*n = NHOSTILE;
 	return r;
@@ -138,16 +141,16 @@ static void check_json_record(struct json_object *o,
 			      const struct output_opts *opt)
 {
 	struct json_object *v;
-	size_t k = 0, nkeys = 12;
+	size_t k = 0, nkeys = 14;
 
 	if (opt->with_previous)
 		nkeys++;
 	/* key order as written (json-c keeps insertion order) */
 	json_object_object_foreach(o, key, val) {
 		(void)val;
-		if (k == 12 && !opt->with_previous)
+		if (k == 14 && !opt->with_previous)
 			k++;                    /* no "previous" */
-		ck_assert_uint_lt(k, 14);
+		ck_assert_uint_lt(k, 16);
 		ck_assert_str_eq(key, keys[k]);
 		k++;
 	}
@@ -184,6 +187,15 @@ static void check_json_record(struct json_object *o,
 	}
 	ck_assert(json_object_object_get_ex(o, "status", &v));
 	ck_assert_str_eq(json_object_get_string(v), root_status_str(r->status));
+	ck_assert(json_object_object_get_ex(o, "hottest_id", &v));
+	if (r->has_hottest) {
+		NUM("hottest_id", r->hottest_id);
+		NUM("hottest_comments", r->hottest_comments);
+	} else {
+		ck_assert(json_object_is_type(v, json_type_null));
+		ck_assert(json_object_object_get_ex(o, "hottest_comments", &v));
+		ck_assert(json_object_is_type(v, json_type_null));
+	}
 	if (opt->with_previous) {
 		ck_assert(json_object_object_get_ex(o, "previous", &v));
 		if (r->has_previous) {
@@ -249,7 +261,8 @@ START_TEST(jsonl_exact)
 		  .depth = 5, .has_descendants = true, .descendants = 71,
 		  .fetches = 75, .elapsed_ms = 812,
 		  .status = ROOT_COMPLETE, .has_previous = true,
-		  .previous = 70 },
+		  .previous = 70, .has_hottest = true, .hottest_id = 9224,
+		  .hottest_comments = 30 },
 		{ .id = 1, .title = NULL, .status = ROOT_MISSING,
 		  .fetches = 1 },
 	};
@@ -262,11 +275,13 @@ START_TEST(jsonl_exact)
 		"\"deleted\":2,\"dead\":1,\"missing\":0,\"failed\":0,"
 		"\"depth\":5,"
 		"\"descendants\":71,\"fetches\":75,\"elapsed_ms\":812,"
-		"\"status\":\"complete\"}\n"
+		"\"status\":\"complete\",\"hottest_id\":9224,"
+		"\"hottest_comments\":30}\n"
 		"{\"id\":1,\"title\":null,\"comments\":0,\"deleted\":0,"
 		"\"dead\":0,"
 		"\"missing\":0,\"failed\":0,\"depth\":0,\"descendants\":null,"
-		"\"fetches\":1,\"elapsed_ms\":0,\"status\":\"missing\"}\n");
+		"\"fetches\":1,\"elapsed_ms\":0,\"status\":\"missing\","
+		"\"hottest_id\":null,\"hottest_comments\":null}\n");
 	free(out);
 
 	o.with_previous = 1;
@@ -277,11 +292,13 @@ START_TEST(jsonl_exact)
 		"\"deleted\":2,\"dead\":1,\"missing\":0,\"failed\":0,"
 		"\"depth\":5,"
 		"\"descendants\":71,\"fetches\":75,\"elapsed_ms\":812,"
-		"\"status\":\"complete\",\"previous\":70,\"iteration\":7}\n"
+		"\"status\":\"complete\",\"hottest_id\":9224,"
+		"\"hottest_comments\":30,\"previous\":70,\"iteration\":7}\n"
 		"{\"id\":1,\"title\":null,\"comments\":0,\"deleted\":0,"
 		"\"dead\":0,"
 		"\"missing\":0,\"failed\":0,\"depth\":0,\"descendants\":null,"
 		"\"fetches\":1,\"elapsed_ms\":0,\"status\":\"missing\","
+		"\"hottest_id\":null,\"hottest_comments\":null,"
 		"\"previous\":null,\"iteration\":7}\n");
 	free(out);
 }
@@ -347,7 +364,7 @@ static void check_csv(int with_previous, long iteration)
 	struct output_opts o = { .format = OUT_CSV, .header = 1,
 				 .with_previous = with_previous,
 				 .iteration = iteration };
-	size_t n, i, k, nf, want = 12 + (with_previous != 0) + (iteration >= 0);
+	size_t n, i, k, nf, want = 14 + (with_previous != 0) + (iteration >= 0);
 	struct root_result *r = make_results(&n, 1);
 	char *out = render(r, n, &o);
 	const char *p = out;
@@ -357,10 +374,10 @@ static void check_csv(int with_previous, long iteration)
 	ck_assert(strchr(out, '\a') == NULL);
 	nf = csv_record(&p, fld, 32);
 	ck_assert_uint_eq(nf, want);
-	for (k = 0; k < 12; k++)
+	for (k = 0; k < 14; k++)
 		ck_assert_str_eq(fld[k], keys[k]);
 	if (with_previous)
-		ck_assert_str_eq(fld[12], "previous");
+		ck_assert_str_eq(fld[14], "previous");
 	if (iteration >= 0)
 		ck_assert_str_eq(fld[nf - 1], "iteration");
 	free_fields(fld, nf);
@@ -394,13 +411,24 @@ static void check_csv(int with_previous, long iteration)
 			ck_assert_str_eq(fld[8], "");
 		}
 		ck_assert_str_eq(fld[11], root_status_str(r[i].status));
+		if (r[i].has_hottest) {
+			snprintf(buf, sizeof buf, "%llu",
+				 (unsigned long long)r[i].hottest_id);
+			ck_assert_str_eq(fld[12], buf);
+			snprintf(buf, sizeof buf, "%llu",
+				 (unsigned long long)r[i].hottest_comments);
+			ck_assert_str_eq(fld[13], buf);
+		} else {
+			ck_assert_str_eq(fld[12], "");
+			ck_assert_str_eq(fld[13], "");
+		}
 		if (with_previous) {
 			if (r[i].has_previous) {
 				snprintf(buf, sizeof buf, "%lld",
 					 (long long)r[i].previous);
-				ck_assert_str_eq(fld[12], buf);
+				ck_assert_str_eq(fld[14], buf);
 			} else {
-				ck_assert_str_eq(fld[12], "");
+				ck_assert_str_eq(fld[14], "");
 			}
 		}
 		if (iteration >= 0) {
@@ -429,7 +457,7 @@ START_TEST(csv_no_header)
 				 .iteration = -1 };
 	char *out = render(&r, 1, &o);
 
-	ck_assert_str_eq(out, "5,'=1+1,3,0,0,0,0,0,,0,0,complete\r\n");
+	ck_assert_str_eq(out, "5,'=1+1,3,0,0,0,0,0,,0,0,complete,,\r\n");
 	free(out);
 }
 END_TEST
@@ -464,9 +492,9 @@ static void check_table(int with_previous, size_t width, int clean)
 				 .iteration = -1 };
 	static const char *const head[] = {
 		"ID", "COMMENTS", "DELETED", "DEAD", "MISSING", "FAILED",
-		"DEPTH", "FETCHES", "MS", "STATUS", "PREVIOUS",
+		"DEPTH", "HOTTEST", "FETCHES", "MS", "STATUS", "PREVIOUS",
 	};
-	size_t ncol = with_previous ? 11 : 10;
+	size_t ncol = with_previous ? 12 : 11;
 	size_t n, nl, i, k, title_at, hs[16], he[16], rs[16], re[16];
 	struct root_result *r = make_results(&n, clean);
 	char *out = render(r, n, &o);
@@ -506,9 +534,16 @@ static void check_table(int with_previous, size_t width, int clean)
 					      "row %zu col %s misaligned: [%s]",
 					      i, head[k], row);
 		}
-		ck_assert_int_eq(strncmp(row + rs[9],
+		ck_assert_int_eq(strncmp(row + rs[10],
 					 root_status_str(r[i].status),
-					 re[9] - rs[9]), 0);
+					 re[10] - rs[10]), 0);
+		char hot[48] = "-";
+		if (r[i].has_hottest)
+			snprintf(hot, sizeof hot, "%llu@%llu",
+				 (unsigned long long)r[i].hottest_comments,
+				 (unsigned long long)r[i].hottest_id);
+		ck_assert_uint_eq(re[7] - rs[7], strlen(hot));
+		ck_assert_int_eq(strncmp(row + rs[7], hot, strlen(hot)), 0);
 
 		if (!r[i].title)
 			ck_assert_str_eq(title, "-");
@@ -550,7 +585,8 @@ START_TEST(table_exact)
 	struct root_result r[2] = {
 		{ .id = 8863, .title = "My YC app: Dropbox", .comments = 71,
 		  .depth = 5, .fetches = 75, .elapsed_ms = 812,
-		  .status = ROOT_COMPLETE },
+		  .status = ROOT_COMPLETE, .has_hottest = true,
+		  .hottest_id = 9224, .hottest_comments = 30 },
 		{ .id = 121003, .title = NULL, .comments = 1234567,
 		  .failed = 3, .fetches = 2, .status = ROOT_INTERRUPTED },
 	};
@@ -560,11 +596,11 @@ START_TEST(table_exact)
 
 	ck_assert_str_eq(out,
 		"    ID  COMMENTS  DELETED  DEAD  MISSING  FAILED  DEPTH"
-		"  FETCHES   MS  STATUS       TITLE\n"
+		"  HOTTEST  FETCHES   MS  STATUS       TITLE\n"
 		"  8863        71        0     0        0       0      5"
-		"       75  812  complete     My YC app: Dropbox\n"
+		"  30@9224       75  812  complete     My YC app: Dropbox\n"
 		"121003   1234567        0     0        0       3      0"
-		"        2    0  interrupted  -\n");
+		"        -        2    0  interrupted  -\n");
 	free(out);
 }
 END_TEST
@@ -583,7 +619,8 @@ START_TEST(empty_results)
 	o.format = OUT_CSV;
 	out = render(NULL, 0, &o);
 	ck_assert_str_eq(out, "id,title,comments,deleted,dead,missing,failed,"
-			 "depth,descendants,fetches,elapsed_ms,status\r\n");
+			 "depth,descendants,fetches,elapsed_ms,status,"
+			 "hottest_id,hottest_comments\r\n");
 	free(out);
 	o.format = OUT_TABLE;
 	o.header = 0;
