@@ -85,6 +85,11 @@ void crawl_cancel(struct crawl *c, enum crawl_stop why);
 /* After crawl_run: the results in root order (owned by the crawl). */
 struct root_result *crawl_results(struct crawl *c, size_t *n);
 
+/* The summary line on stderr: "R roots, I items, F fetches, S s, N items/s"
+ * and ", K failed (reason: n, ...)" when anything failed; "iteration K: "
+ * first when iteration >= 0. */
+void crawl_log_summary(struct crawl *c, long iteration);
+
 /* Counters, during or after the run. */
 void crawl_stats(struct crawl *c, struct crawl_stats *s);
 

@@ -24,4 +24,11 @@ int output_parse_format(const char *s, enum out_format *f);
 int output_write(FILE *f, const struct root_result *r, size_t n,
 		 const struct output_opts *o);
 
+/* Write n results to path (replaced atomically; symlinks followed; a
+ * device, FIFO or socket written directly: fileutil_replace), or to
+ * standard output when path is NULL, where a table is fitted to the
+ * terminal's width. Returns 0, or -1 after logging what failed. */
+int output_to(const char *path, const struct root_result *r, size_t n,
+	      const struct output_opts *o);
+
 #endif

@@ -381,6 +381,42 @@ enum crawl_stop crawl_run(struct crawl *c)
 	return why;
 }
 
+/* ", K failed (reason: n, ...)" into buf, or "" when nothing failed. */
+static void failures(const struct crawl_stats *st, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!st->failed)
+		return;
+	size_t o = (size_t)snprintf(buf, len, ", %llu failed (",
+				    (unsigned long long)st->failed);
+	const char *sep = "";
+	for (int i = 0; i < FAIL_NREASONS && o < len; i++) {
+		if (!st->by_reason[i])
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s: %llu", sep,
+				      crawl_reason_str((enum fail_reason)i),
+				      (unsigned long long)st->by_reason[i]);
+		sep = ", ";
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, ")");
+}
+
+void crawl_log_summary(struct crawl *c, long iteration)
+{
+	struct crawl_stats st;
+	crawl_stats(c, &st);
+	double s = st.ms / 1000.0;
+	char it[32] = "", fails[512];
+	if (iteration >= 0)
+		snprintf(it, sizeof it, "iteration %ld: ", iteration);
+	failures(&st, fails, sizeof fails);
+	log_info("%s%llu roots, %llu items, %llu fetches, %.2fs, %.0f items/s%s",
+		 it, (unsigned long long)st.roots, (unsigned long long)st.items,
+		 (unsigned long long)st.fetches, s,
+		 s > 0 ? (double)st.items / s : 0.0, fails);
+}
+
 struct root_result *crawl_results(struct crawl *c, size_t *n)
 {
 	*n = c->nroots;

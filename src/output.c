@@ -1,7 +1,8 @@
 /* output.c — writing root results as JSON lines, CSV or an aligned table.
  *
  * Threads: called from the main thread only; no globals, no state kept
- * between calls.  Everything goes through stdio on the caller's FILE* (one
+ * between calls. output_to() picks the destination: standard output (a
+ * table fitted to a terminal's width) or -o FILE through fileutil.  Everything goes through stdio on the caller's FILE* (one
  * buffered stream, no per-character system calls); output_write flushes
  * once at the end so a write error (closed pipe, full disk) is reported by
  * the call that caused it.
@@ -10,9 +11,14 @@
  * still never emit a control character to a terminal or invalid JSON. */
 #include "output.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "fileutil.h"
+#include "log.h"
 #include "text.h"
 
 /* The record fields, in the order the spec fixes for jsonl and csv. */
@@ -225,5 +231,42 @@ int output_write(FILE *f, const struct root_result *r, size_t n,
 	}
 	if (fflush(f) != 0 || ferror(f))
 		return -1;
+	return 0;
+}
+
+struct rows {
+	const struct root_result *r;
+	size_t n;
+	const struct output_opts *o;
+};
+
+static int write_rows(FILE *f, void *arg)
+{
+	const struct rows *w = arg;
+	return output_write(f, w->r, w->n, w->o);
+}
+
+int output_to(const char *path, const struct root_result *r, size_t n,
+	      const struct output_opts *o)
+{
+	if (path) {
+		char err[512];
+		struct rows w = { r, n, o };
+		if (fileutil_replace(path, write_rows, &w, err,
+				     sizeof err) == 0)
+			return 0;
+		log_error("%s", err);
+		return -1;
+	}
+	struct output_opts oo = *o;
+	struct winsize ws;
+	if (oo.format == OUT_TABLE && oo.width == 0 &&
+	    isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		oo.width = ws.ws_col;
+	if (output_write(stdout, r, n, &oo) != 0 || fflush(stdout) != 0) {
+		log_error("writing results to standard output: %s",
+			  strerror(errno));
+		return -1;
+	}
 	return 0;
 }

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +46,7 @@ struct run {
 	pthread_cond_t cv;
 	struct crawl *cur;        /* guarded by mu */
 	struct lists *lists;      /* guarded by mu: lists being fetched */
+	size_t concurrency;       /* -c, fitted to the open files limit */
 	int signo;                /* guarded by mu: first signal, 0 = none */
 	struct state *state;      /* --state FILE, or in memory with --period
 	                             and --threshold; NULL otherwise. Workers
@@ -210,20 +211,40 @@ static int resolve(struct run *r, struct u64set *roots, double deadline_ms)
 	return rc;
 }
 
-struct results_arg {
-	const struct root_result *res;
-	size_t n;
-	const struct output_opts *oo;
-};
+/* Every request in flight holds a socket. Raise the soft limit on open
+ * files to the hard one; when the requests asked for still do not fit
+ * beside what else the run holds (per worker an epoll fd and an eventfd,
+ * per alert delivery a socket or a pidfd and a pipe, lists, state, spool,
+ * logs: FD_RESERVE plus those), run with fewer, and say why once: a
+ * thousand "Couldn't connect" lines would not. */
+#define FD_RESERVE 16
 
-static int write_rows(FILE *f, void *arg)
+static size_t fit_fd_limit(const struct config *cfg)
 {
-	const struct results_arg *ra = arg;
-	return output_write(f, ra->res, ra->n, ra->oo);
+	struct rlimit rl;
+	size_t want = cfg->concurrency;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	int alerts = cfg->threshold >= 0 || cfg->subthread_threshold >= 0;
+	rlim_t reserve = FD_RESERVE + 2 * (rlim_t)cfg->threads +
+			 (alerts ? 3 * (rlim_t)cfg->alert_parallel : 0);
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= reserve + want)
+		return want;
+	size_t fit = rl.rlim_cur > reserve + 1
+		     ? (size_t)(rl.rlim_cur - reserve) : 1;
+	log_error("too many open files for -c %zu with ulimit -n %llu: "
+		  "using -c %zu (lower -c or raise ulimit -n)", want,
+		  (unsigned long long)rl.rlim_cur, fit);
+	return fit;
 }
 
-/* Output goes to stdout, or to a temporary file renamed over -o FILE once
- * complete, so a reader never sees half a file. */
+/* Results to stdout (a table fitted to a terminal's width), or to -o
+ * FILE (replaced atomically). 0, or -1 (logged). */
 static int write_results(struct run *r, struct root_result *res, size_t n,
 			 long iteration)
 {
@@ -234,57 +255,7 @@ static int write_results(struct run *r, struct root_result *res, size_t n,
 		.iteration = iteration,
 		.header = 1,
 	};
-	if (!cfg->output) {
-		struct winsize ws;
-		if (cfg->format == OUT_TABLE && isatty(STDOUT_FILENO) &&
-		    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
-			oo.width = ws.ws_col;
-		if (output_write(stdout, res, n, &oo) != 0 || fflush(stdout)) {
-			log_error("writing results to standard output: %s",
-				  strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	char err[512];
-	struct results_arg ra = { res, n, &oo };
-	if (fileutil_replace(cfg->output, write_rows, &ra, err,
-			     sizeof err) != 0) {
-		log_error("%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-static void summary(struct crawl *c, long iteration)
-{
-	struct crawl_stats st;
-	crawl_stats(c, &st);
-	double s = st.ms / 1000.0;
-	char it[32] = "";
-	if (iteration >= 0)
-		snprintf(it, sizeof it, "iteration %ld: ", iteration);
-	char fails[512] = "";
-	if (st.failed) {
-		size_t o = (size_t)snprintf(fails, sizeof fails, ", %llu failed (",
-					    (unsigned long long)st.failed);
-		const char *sep = "";
-		for (int i = 0; i < FAIL_NREASONS && o < sizeof fails; i++) {
-			if (!st.by_reason[i])
-				continue;
-			o += (size_t)snprintf(fails + o, sizeof fails - o,
-					      "%s%s: %llu", sep,
-					      crawl_reason_str((enum fail_reason)i),
-					      (unsigned long long)st.by_reason[i]);
-			sep = ", ";
-		}
-		if (o < sizeof fails)
-			snprintf(fails + o, sizeof fails - o, ")");
-	}
-	log_info("%s%llu roots, %llu items, %llu fetches, %.2fs, %.0f items/s%s",
-		 it, (unsigned long long)st.roots, (unsigned long long)st.items,
-		 (unsigned long long)st.fetches, s,
-		 s > 0 ? (double)st.items / s : 0.0, fails);
+	return output_to(cfg->output, res, n, &oo);
 }
 
 /* --state: remember a crawl's counts (res may be NULL) and save the file. */
@@ -379,7 +350,7 @@ static int iteration(struct run *r, long iter)
 	struct crawl_opts co = {
 		.api = cfg->api,
 		.threads = cfg->threads,
-		.concurrency = cfg->concurrency,
+		.concurrency = r->concurrency,
 		.fetch = fetch_opts_of(cfg),
 		.retries = cfg->retries,
 		.max_fetches = cfg->max_fetches,
@@ -420,7 +391,7 @@ static int iteration(struct run *r, long iter)
 		state_fill_previous(r->state, res, n);
 	if (write_results(r, res, n, cfg->period_s > 0 ? iter : -1) != 0)
 		status = EXIT_PARTIAL;
-	summary(c, cfg->period_s > 0 ? iter : -1);
+	crawl_log_summary(c, cfg->period_s > 0 ? iter : -1);
 	alert_sync(r->alerts); /* raised alerts spooled before the state
 	                          says they were made */
 	if (keep_state(r, res, n) != 0)
@@ -491,6 +462,7 @@ int run_main(const struct config *cfg)
 		status = EXIT_USAGE;
 		goto out_sig;
 	}
+	r.concurrency = fit_fd_limit(cfg);
 	status = cfg->period_s > 0 ? periodic(&r) : iteration(&r, -1);
 	/* Results and summary are out: now wait for the alerts (bounded by
 	 * --alert-timeout), also after SIGINT/SIGTERM. */

@@ -659,6 +659,51 @@ START_TEST(test_item_caps)
 }
 END_TEST
 
+/* ulimit -n 64 with the default -c 512: the window is sized to the limit
+ * at start-up and the cause named once, instead of hundreds of "Couldn't
+ * connect" failures. hnbatch runs under prlimit(1) (util-linux). */
+START_TEST(test_open_files_limit)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	char b[4096];
+	int o = snprintf(b, sizeof b, "{\"id\":1000,\"type\":\"story\","
+			 "\"kids\":[");
+	for (int k = 0; k < 300; k++) {
+		o += snprintf(b + o, sizeof b - (size_t)o, "%s%d", k ? "," : "",
+			      2000 + k);
+		char kid[64];
+		snprintf(kid, sizeof kid, "{\"id\":%d,\"type\":\"comment\"}",
+			 2000 + k);
+		fakeapi_put(api, (uint64_t)(2000 + k), kid);
+	}
+	snprintf(b + o, sizeof b - (size_t)o, "]}");
+	fakeapi_put(api, 1000, b);
+	struct fakeapi_fault slow = { .delay_ms = 50 }; /* transfers overlap */
+	fakeapi_fault_default(api, &slow);
+	char *bin = strdup(runbin_path());
+	setenv("HNBATCH_BIN", "/usr/bin/prlimit", 1);
+	const char *args[] = { "--nofile=64:64", bin, "--api",
+			       fakeapi_url(api), "--id", "1000", "--format",
+			       "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	setenv("HNBATCH_BIN", bin, 1);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %.2000s",
+		      runbin_describe(&res), res.err);
+	json_object *r = record(res.out, 0);
+	ck_assert_int_eq(field(r, "comments"), 300);
+	json_object_put(r);
+	const char *why = "too many open files for -c 512 with ulimit -n 64";
+	char *at = strstr(res.err, why);
+	ck_assert_msg(at && !strstr(at + 1, why), "%s", res.err);
+	ck_assert_ptr_null(strstr(res.err, "Couldn't connect"));
+	runbin_result_free(&res);
+	free(bin);
+	fakeapi_stop(api);
+}
+END_TEST
+
 START_TEST(test_max_fetches)
 {
 	struct fakeapi *api = tree_api();
@@ -781,6 +826,7 @@ int main(void)
 	tcase_add_test(tc, test_lists_stop_at_deadline);
 	tcase_add_test(tc, test_max_fetches);
 	tcase_add_test(tc, test_item_caps);
+	tcase_add_test(tc, test_open_files_limit);
 	tcase_add_test(tc, test_fail_fast);
 	tcase_add_test(tc, test_period_fixed_grid);
 	suite_add_tcase(s, tc);
