@@ -367,6 +367,114 @@ static int clean_title(const char *t)
 	return 1;
 }
 
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+
+/* ---- per-node counts, against scripts/expect-subthreads ---- */
+
+#define SUB_THRESHOLD 10
+
+/* One alert line "alert: comment ID in ROOT has N comments below it
+ * (depth D, ...": scanned into a key that sorts and compares. */
+struct sub {
+	uint64_t root, id, comments, depth;
+};
+
+static int sub_cmp(const void *a, const void *b)
+{
+	const struct sub *x = a, *y = b;
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The subthread alerts hnbatch logged, sorted; their count in *n. */
+static struct sub *logged_subs(const char *err, size_t *n)
+{
+	size_t cap = 64;
+	struct sub *v = malloc(cap * sizeof *v);
+	*n = 0;
+	for (const char *p = err; (p = strstr(p, "alert: comment ")); p++) {
+		unsigned long long id, root, c, d;
+		if (sscanf(p, "alert: comment %llu in %llu has %llu comments "
+			   "below it (depth %llu", &id, &root, &c, &d) != 4)
+			continue;
+		if (*n == cap)
+			v = realloc(v, (cap *= 2) * sizeof *v);
+		v[(*n)++] = (struct sub){ root, id, c, d };
+	}
+	qsort(v, *n, sizeof *v, sub_cmp);
+	return v;
+}
+
+/* Compare every record's hottest_* and every subthread alert with what
+ * scripts/expect-subthreads computes from the same items (path). */
+static void check_nodes(struct report *rep, const char *path,
+			const struct rec *recs, size_t nrec, const char *err)
+{
+	const char *src = getenv("HNBATCH_SRC");
+	char *cmd, *ids = malloc(nrec * 24 + 1), *line = NULL;
+	size_t len = 0, cap = 0, nlog, nwant = 0, wcap = 64;
+	ids[0] = '\0';
+	for (size_t i = 0; i < nrec; i++)
+		len += (size_t)sprintf(ids + len, " %" PRIu64, recs[i].id);
+	ck_assert(asprintf(&cmd, "python3 '%s/scripts/expect-subthreads' "
+			   "--threshold %d '%s'%s", src ? src : ".",
+			   SUB_THRESHOLD, path, ids) > 0);
+	FILE *f = popen(cmd, "r");
+	ck_assert_msg(f != NULL, "cannot run %s", cmd);
+	struct sub *want = malloc(wcap * sizeof *want);
+	while (getline(&line, &cap, f) > 0) {
+		json_object *o = json_tokener_parse(line), *v, *h, *hc;
+		ck_assert_msg(o != NULL, "expect-subthreads: %s", line);
+		ck_assert(json_object_object_get_ex(o, "root", &v));
+		uint64_t root = (uint64_t)json_object_get_int64(v);
+		const struct rec *r = find_rec(recs, nrec, root);
+		ck_assert(json_object_object_get_ex(o, "hottest_id", &h));
+		ck_assert(json_object_object_get_ex(o, "hottest_comments",
+						    &hc));
+		int64_t hid = h ? json_object_get_int64(h) : -1;
+		int64_t hcm = hc ? json_object_get_int64(hc) : -1;
+		if (r && (r->has_hot != (h != NULL) ||
+			  (h && (r->hot_id != hid || r->hot_comments != hcm))))
+			say(rep, "story %" PRIu64 ": hottest %s%" PRId64 "/%"
+			    PRId64 ", want %" PRId64 "/%" PRId64, root,
+			    r->has_hot ? "" : "null ", r->hot_id,
+			    r->hot_comments, hid, hcm);
+		ck_assert(json_object_object_get_ex(o, "subthreads", &v));
+		for (size_t k = 0; k < json_object_array_length(v); k++) {
+			json_object *t = json_object_array_get_idx(v, k);
+			if (nwant == wcap)
+				want = realloc(want, (wcap *= 2) * sizeof *want);
+			want[nwant++] = (struct sub){ root,
+				json_object_get_int64(json_object_array_get_idx(t, 0)),
+				json_object_get_int64(json_object_array_get_idx(t, 1)),
+				json_object_get_int64(json_object_array_get_idx(t, 2)) };
+		}
+		json_object_put(o);
+	}
+	ck_assert_msg(pclose(f) == 0, "%s failed", cmd);
+	qsort(want, nwant, sizeof *want, sub_cmp);
+	struct sub *got = logged_subs(err, &nlog);
+	if (nlog != nwant)
+		say(rep, "%zu subthread alerts, want %zu", nlog, nwant);
+	for (size_t i = 0; i < nlog && i < nwant; i++)
+		if (memcmp(&got[i], &want[i], sizeof got[i]) != 0) {
+			say(rep, "subthread alert %zu: %" PRIu64 " in %" PRIu64
+			    " with %" PRIu64 " at depth %" PRIu64 ", want %"
+			    PRIu64 " in %" PRIu64 " with %" PRIu64 " at depth %"
+			    PRIu64, i, got[i].id, got[i].root,
+			    got[i].comments, got[i].depth, want[i].id,
+			    want[i].root, want[i].comments, want[i].depth);
+			break;
+		}
+	free(got);
+	free(want);
+	free(line);
+	free(ids);
+	free(cmd);
+}
+
 /* ---- fixture sets ---- */
 
 START_TEST(fixture_set)
@@ -395,8 +503,11 @@ START_TEST(fixture_set)
 	}
 	idfile = write_file("ids.txt", ids);
 
-	run_jsonl(api, (const char *[]){ idfile, NULL }, RUN_MS, &res);
+	run_jsonl(api, (const char *[]){ idfile, "--subthread-threshold",
+				       TEXT(SUB_THRESHOLD), NULL }, RUN_MS,
+		  &res);
 	struct rec *v = parse_out(&res, &n);
+	check_nodes(&rep, path, v, n, res.err);
 
 	if (!res.exited || res.status != 0)
 		say(&rep, "%s, want exit 0; stderr: %.1500s",
@@ -475,6 +586,23 @@ END_TEST
 
 /* ---- synthetic trees ---- */
 
+/* Every item a synthetic test serves is also written here, so that
+ * scripts/expect-subthreads can count the same tree (each test runs in its
+ * own process: one file per test). */
+static FILE *gen;
+static char *gen_path;
+
+static void put_body(struct fakeapi *api, uint64_t id, const char *body)
+{
+	if (!gen) {
+		gen_path = write_file("items.jsonl", "");
+		gen = fopen(gen_path, "a");
+		ck_assert_ptr_nonnull(gen);
+	}
+	ck_assert(fputs(body, gen) >= 0 && fputc('\n', gen) != EOF);
+	ck_assert(fakeapi_put(api, id, body) == 0);
+}
+
 static void put(struct fakeapi *api, uint64_t id, const char *fmt, ...)
 {
 	va_list ap;
@@ -483,7 +611,7 @@ static void put(struct fakeapi *api, uint64_t id, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof body, fmt, ap);
 	va_end(ap);
-	ck_assert(fakeapi_put(api, id, body) == 0);
+	put_body(api, id, body);
 }
 
 static void put_story(struct fakeapi *api, uint64_t id, const char *kids,
@@ -516,7 +644,9 @@ static void crawl_one(struct fakeapi *api, uint64_t root, int timeout_ms,
 	size_t n;
 
 	snprintf(idarg, sizeof idarg, "%" PRIu64, root);
-	run_jsonl(api, (const char *[]){ "--id", idarg, NULL }, timeout_ms, res);
+	run_jsonl(api, (const char *[]){ "--id", idarg, "--subthread-threshold",
+					  TEXT(SUB_THRESHOLD), NULL },
+		  timeout_ms, res);
 	struct rec *v = parse_out(res, &n);
 	ck_assert_msg(n == 1, "%zu records for one root (%s); stderr: %.1500s",
 		      n, runbin_describe(res), res->err);
@@ -524,6 +654,12 @@ static void crawl_one(struct fakeapi *api, uint64_t root, int timeout_ms,
 		      v[0].id, root);
 	*out = v[0];
 	free(v);
+	if (gen) { /* per-node counts of the same items, counted apart */
+		struct report rep = { 0 };
+		ck_assert(fflush(gen) == 0);
+		check_nodes(&rep, gen_path, out, 1, res->err);
+		report_check(&rep, "per-node counts");
+	}
 }
 
 static void expect(const struct rec *r, const struct runbin_result *res,
@@ -598,31 +734,116 @@ START_TEST(deep_chain)
 }
 END_TEST
 
+/* 20,000 top-level comments; three of them have 12, 11 and 12 replies
+ * (the tie goes to the smaller id). */
 START_TEST(wide_story)
 {
-	enum { WIDTH = 20000 };
-	const uint64_t root = 51000000;
+	enum { WIDTH = 20000, REPLIES = 35 };
+	const uint64_t root = 51000000, reply0 = 51100000;
+	static const struct { uint64_t kid; int n; } hot[] = {
+		{ 7, 12 }, { 3, 11 }, { 1, 12 } };
 	struct fakeapi *api = fakeapi_start();
 	struct runbin_result res;
 	struct rec r;
-	char *kids = malloc(WIDTH * 12), *p = kids;
+	char *kids = malloc(WIDTH * 12), *p = kids, rk[256];
+	uint64_t next = reply0;
 
 	ck_assert_ptr_nonnull(api);
 	for (uint64_t i = 1; i <= WIDTH; i++) {
 		p += sprintf(p, "%s%" PRIu64, i > 1 ? "," : "", root + i);
-		put_comment(api, root + i, root, "", "");
+		size_t h = 0, o = 0;
+		while (h < 3 && hot[h].kid != i)
+			h++;
+		for (int j = 0; h < 3 && j < hot[h].n; j++) {
+			o += (size_t)sprintf(rk + o, "%s%" PRIu64, j ? "," : "",
+					     next);
+			put_comment(api, next++, root + i, "", "");
+		}
+		put_comment(api, root + i, root, h < 3 ? rk : "", "");
 	}
+	ck_assert_uint_eq(next - reply0, REPLIES);
 	char *body;
 	ck_assert(asprintf(&body, "{\"by\":\"t\",\"descendants\":%d,\"id\":%"
 			   PRIu64 ",\"kids\":[%s],\"title\":\"Wide\","
-			   "\"type\":\"story\"}", WIDTH, root, kids) > 0);
-	ck_assert(fakeapi_put(api, root, body) == 0);
+			   "\"type\":\"story\"}", WIDTH + REPLIES, root,
+			   kids) > 0);
+	put_body(api, root, body);
 	crawl_one(api, root, RUN_MS, &res, &r);
-	expect(&r, &res, WIDTH, 0, 0, 0, 1, "complete", 0);
-	expect_fetches(api, &r, &res, WIDTH + 1);
+	expect(&r, &res, WIDTH + REPLIES, 0, 0, 0, 2, "complete", 0);
+	expect_fetches(api, &r, &res, WIDTH + REPLIES + 1);
 	ck_assert_str_eq(r.title, "Wide");
+	ck_assert(r.has_hot && r.hot_id == root + 1 && r.hot_comments == 12);
 	free(body);
 	free(kids);
+	runbin_result_free(&res);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* Per-node counts on a tree with every kind of item: a kid listed twice
+ * by its parent, cycles back to an ancestor and to the root, a kid listed
+ * by two parents (either may claim it: both stay under the threshold, and
+ * their common ancestor counts it once), deleted and dead comments with
+ * live replies (counted below them, and they can be hot), a missing kid
+ * and a chain. scripts/expect-subthreads counts the same items. */
+START_TEST(node_counts_mixed)
+{
+	const uint64_t R = 53000000, A = R + 1, B = R + 2, C = R + 3,
+		D = R + 4, E = R + 5, F = R + 6, A1 = R + 10, A2 = R + 11,
+		A3 = R + 12, X = R + 13, Y = R + 14, L = R + 100;
+	struct fakeapi *api = fakeapi_start();
+	struct runbin_result res;
+	struct rec r;
+	char k[512];
+	uint64_t leaf = L;
+	ck_assert_ptr_nonnull(api);
+
+	/* n live leaves under parent, their ids into k */
+#define LEAVES(parent, n) do { \
+		size_t o_ = 0; \
+		for (int j_ = 0; j_ < (n); j_++) { \
+			o_ += (size_t)sprintf(k + o_, "%s%" PRIu64, \
+					      j_ ? "," : "", leaf); \
+			put_comment(api, leaf++, parent, "", ""); \
+		} \
+	} while (0)
+	snprintf(k, sizeof k, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, A, B, C, D, E, F, A);
+	put_story(api, R, k, 0);
+	snprintf(k, sizeof k, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		 A1, A2, A3, X);
+	put_comment(api, A, R, k, "");
+	LEAVES(A1, 11);
+	put_comment(api, A1, A, k, "");
+	LEAVES(A2, 1);
+	snprintf(k + strlen(k), sizeof k - strlen(k), ",%" PRIu64, Y);
+	put_comment(api, A2, A, k, "\"dead\":true,");
+	put_comment(api, leaf, A3, "", "\"deleted\":true,");
+	snprintf(k, sizeof k, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		 Y, leaf++, R, A);
+	put_comment(api, A3, A, k, "");
+	LEAVES(Y, 2);
+	put_comment(api, Y, A2, k, "");
+	LEAVES(X, 3);
+	put_comment(api, X, A, k, "\"deleted\":true,");
+	LEAVES(B, 15);
+	put_comment(api, B, R, k, "\"deleted\":true,");
+	for (uint64_t j = 1; j <= 12; j++) {     /* C -> c1 -> ... -> c12 */
+		snprintf(k, sizeof k, "%" PRIu64, R + 201 + j);
+		put_comment(api, R + 200 + j, j == 1 ? C : R + 199 + j,
+			    j < 12 ? k : "", "");
+	}
+	snprintf(k, sizeof k, "%" PRIu64, R + 201);
+	put_comment(api, C, R, k, "");
+	put_comment(api, E, R, "", "");
+	LEAVES(F, 11);
+	put_comment(api, F, R, k, "\"dead\":true,");
+#undef LEAVES
+	crawl_one(api, R, RUN_MS, &res, &r);   /* also checks every node */
+	ck_assert_msg(r.has_hot && r.hot_id == A, "hottest %" PRIu64,
+		      r.hot_id);
+	ck_assert_int_eq(r.missing, 1);                /* D */
+	ck_assert_str_eq(r.status, "complete");
 	runbin_result_free(&res);
 	fakeapi_stop(api);
 }
@@ -870,6 +1091,7 @@ static Suite *crawl_suite(void)
 	tc = tcase_create("synthetic");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, wide_story);
+	tcase_add_test(tc, node_counts_mixed);
 	tcase_add_test(tc, cycles);
 	tcase_add_test(tc, repeated_kids);
 	tcase_add_test(tc, deleted_parents);

@@ -65,6 +65,10 @@ struct fakeapi_fault {
  * the environment for libmicrohttpd's own error log. */
 struct fakeapi *fakeapi_start(void);
 
+/* Answer every request held back by a delay (delay_ms, trickle_ms) now,
+ * as if its time had come; the server goes on. */
+void fakeapi_release(struct fakeapi *api);
+
 /* Close held connections, stop the server, free everything. NULL is ok. */
 void fakeapi_stop(struct fakeapi *api);
 
