@@ -1,0 +1,234 @@
+/* spawn.c — one shell command as a child process (see spawn.h).
+ *
+ * Threads: no state outside the struct spawn given, which belongs to the
+ * thread driving it; any thread may spawn. The pipe is made O_CLOEXEC and
+ * the child closes every fd above 2, so a command started by one thread
+ * never holds the pipe of another's.
+ *
+ * Start: fork + execve("/bin/sh", "-c", CMD) — CMD is the caller's text,
+ * run as given. The parent waits for the exec (an error pipe), so a
+ * failure to run the shell is reported at once. The child gets an empty
+ * signal mask and default SIGPIPE, SIGINT and SIGTERM (hnbatch blocks
+ * INT/TERM and ignores PIPE), its own process group (a ^C at the terminal
+ * does not reach it, and a timeout can kill the whole group), the pipe as
+ * stdin, our stderr as stdout. (Not posix_spawn: with -Iinclude this
+ * module's header hides <spawn.h>, and the child's setup is spelled out in
+ * child() below.)
+ *
+ * Events: a pidfd (Linux pidfd_open) becomes readable when the child exits;
+ * without one the caller polls spawn_reap(). The stdin pipe's write end is
+ * non-blocking; spawn_write() writes what fits.
+ *
+ * End: spawn_reap() (WNOHANG) or spawn_release(), which kills the group and
+ * waits for a command not reaped yet, so no child outlives its struct. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+static int pidfd_open_(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* The child between fork and exec: only async-signal-safe calls (other
+ * threads may hold locks). Its own process group; empty signal mask and
+ * default SIGPIPE, SIGINT, SIGTERM; stdin from `in`, stdout to our stderr;
+ * no fd above 2 but the exec error pipe `ep` (close-on-exec: EOF tells the
+ * parent the exec worked, an errno written to it that it failed). */
+static void child(int in, int ep, const char *cmd, char *const envp[])
+{
+	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM };
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	int e;
+
+	setpgid(0, 0);
+	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+		sigaction(dfl[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* in and ep are >= 3: 0-2 are always held (main, tu_run) */
+	if (dup2(in, 0) < 0 || dup2(2, 1) < 0)
+		goto fail;
+	if (ep > 3)
+		syscall(SYS_close_range, 3, ep - 1, 0);
+	syscall(SYS_close_range, ep + 1, ~0U, 0);
+	execve("/bin/sh", argv, envp);
+fail:
+	e = errno;
+	if (write(ep, &e, sizeof e) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Fork the child and wait for its exec. Returns the pid, or -1 with the
+ * error number in *e. */
+static pid_t fork_exec(int in, const char *cmd, char *const envp[], int *e)
+{
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		*e = errno;
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0)
+		child(in, ep[1], cmd, envp);
+	*e = errno;
+	close(ep[1]);
+	if (pid > 0) {
+		/* as the child does: whichever runs first, the group exists
+		 * before anyone may kill it */
+		setpgid(pid, pid);
+		ssize_t n;
+		while ((n = read(ep[0], e, sizeof *e)) < 0 && errno == EINTR)
+			;
+		if (n > 0) {
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			pid = -1;
+		}
+	}
+	close(ep[0]);
+	return pid;
+}
+
+int spawn_start(struct spawn *s, const char *cmd, char *const envp[],
+		const char *in, size_t in_len, char *why, size_t whylen)
+{
+	int rc = -1, e, p[2] = { -1, -1 };
+
+	*s = (struct spawn){ .pidfd = -1, .infd = -1 };
+	if (!(s->in = malloc(in_len ? in_len : 1))) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	memcpy(s->in, in, in_len);
+	s->in_len = in_len;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid_t pid = fork_exec(p[0], cmd, envp, &e);
+	if (pid < 0) {
+		snprintf(why, whylen, "cannot run /bin/sh: %s", strerror(e));
+		goto out;
+	}
+	s->pid = pid;
+	s->started_ms = clock_now_ms();
+	s->infd = p[1];
+	p[1] = -1;
+	fcntl(s->infd, F_SETFL, fcntl(s->infd, F_GETFL) | O_NONBLOCK);
+	s->pidfd = pidfd_open_(s->pid);
+	if (s->pidfd >= 0)
+		fcntl(s->pidfd, F_SETFD, FD_CLOEXEC);
+	rc = 0;
+out:
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (rc != 0) {
+		free(s->in);
+		s->in = NULL;
+	}
+	return rc;
+}
+
+int spawn_write(struct spawn *s)
+{
+	while (s->infd >= 0 && s->in_off < s->in_len) {
+		ssize_t w = write(s->infd, s->in + s->in_off,
+				  s->in_len - s->in_off);
+		if (w > 0) {
+			s->in_off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return 0;
+		break; /* EPIPE: the command stopped reading; its status
+		          decides */
+	}
+	return 1;
+}
+
+void spawn_close_stdin(struct spawn *s)
+{
+	if (s->infd >= 0)
+		close(s->infd);
+	s->infd = -1;
+}
+
+void spawn_close_pidfd(struct spawn *s)
+{
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+}
+
+int spawn_reap(struct spawn *s, int *status)
+{
+	if (s->pid <= 0) {
+		errno = ECHILD;
+		return -1;
+	}
+	pid_t r = waitpid(s->pid, status, WNOHANG);
+	if (r == 0 || (r < 0 && errno == EINTR))
+		return 0;
+	s->pid = 0;
+	return r < 0 ? -1 : 1;
+}
+
+void spawn_kill(struct spawn *s)
+{
+	if (s->pid > 0)
+		kill(-s->pid, SIGKILL);
+	s->killed = true;
+}
+
+int spawn_describe(int status, char *why, size_t whylen)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		snprintf(why, whylen, "exit status 0");
+		return 1;
+	}
+	if (WIFEXITED(status))
+		snprintf(why, whylen, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(why, whylen, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(why, whylen, "wait status %d", status);
+	return 0;
+}
+
+void spawn_release(struct spawn *s)
+{
+	if (s->pid > 0) {
+		kill(-s->pid, SIGKILL);
+		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		s->pid = 0;
+	}
+	spawn_close_stdin(s);
+	spawn_close_pidfd(s);
+	free(s->in);
+	s->in = NULL;
+}
