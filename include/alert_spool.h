@@ -1,0 +1,67 @@
+/* alert_spool.h — the --alert-spool file: one JSON line per delivery not
+ * made, read at the start of a run, appended to while it runs (the journal
+ * of raised alerts) and rewritten at its end.
+ *
+ *   {"id":1,"title":"...","comments":9,"url":"...","dest":"cmd"|"webhook",
+ *    "reason":"...","attempts":4,"spooled_at":1700000000}
+ *
+ * Threads: alert_spool_open, alert_spool_rewrite and alert_spool_close on
+ * main; alert_spool_append on the alert thread between its start and its
+ * join (pthread_create and pthread_join order the hand-over). One struct is
+ * used by one thread at a time. */
+#ifndef HNBATCH_ALERT_SPOOL_H
+#define HNBATCH_ALERT_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum alert_dest { ALERT_DEST_CMD = 0, ALERT_DEST_WEBHOOK = 1 };
+
+/* What one line holds. */
+struct alert_rec {
+	uint64_t id, comments;
+	const char *title;        /* cleaned (text_clean) */
+	enum alert_dest dest;
+	unsigned attempts;        /* written only */
+	const char *reason;       /* written only */
+};
+
+struct alert_spool;
+
+/* Lock PATH.lock (held until alert_spool_close; a second run fails at
+ * once), open PATH for appending (created when absent) and read every line:
+ * take(rec, arg) is called for each in order (rec valid during the call
+ * only) and returns 1 when this run delivers it, 0 to carry the line over
+ * unchanged, -1 on out of memory. Returns the spool, or NULL with a message
+ * in err naming the file (FILE:LINE for a bad line). */
+struct alert_spool *alert_spool_open(const char *path,
+				     int (*take)(const struct alert_rec *r,
+						 void *arg),
+				     void *arg, char *err, size_t errlen);
+
+/* Lines read at open (delivered and carried). */
+size_t alert_spool_loaded(const struct alert_spool *s);
+
+/* The file's name, for messages. */
+const char *alert_spool_path(const struct alert_spool *s);
+
+/* Write one spool line for r (with spooled_at = now) to f. */
+void alert_spool_print(FILE *f, const struct alert_rec *r, long long now);
+
+/* Append len bytes (whole lines, from alert_spool_print) to the file in one
+ * write. Returns 0, or -1 with errno set; after a failure every later
+ * append fails at once (EIO). */
+int alert_spool_append(struct alert_spool *s, const char *buf, size_t len);
+
+/* Replace the file (fileutil_replace: temporary file, fsync, rename) with
+ * the carried lines followed by what lines(f, arg) writes (0, or -1 with
+ * errno). Returns 0, or -1 with a message in err. */
+int alert_spool_rewrite(struct alert_spool *s,
+			int (*lines)(FILE *f, void *arg), void *arg,
+			char *err, size_t errlen);
+
+/* Close the file and release the lock. NULL is fine. */
+void alert_spool_close(struct alert_spool *s);
+
+#endif
