@@ -16,7 +16,10 @@
  * --alert-timeout is a failed attempt.
  *
  * Webhooks: a POST of the JSON on the fetcher; a 2xx answer is delivered,
- * another status or a transport error is a failed attempt.
+ * another status or a transport error is a failed attempt. The answer's
+ * body is not the point: it is read up to FETCH_DISCARD_KEEP bytes and
+ * dropped (discard_body), so a big one is no failure (--max-body is for
+ * the API).
  *
  * One wait: alert_dests_wait() is fetcher_wait() with the epoll fd as its
  * one extra fd, so curl's sockets, the commands and the wakeup are waited
@@ -73,7 +76,9 @@ int alert_dests_init(struct alert_dests *x, const struct alert_opts *o)
 				   .timeout_s = o->timeout_s, .epfd = -1 };
 	x->envbase = alert_msg_env_base(&x->nenv);
 	x->epfd = epoll_create1(EPOLL_CLOEXEC);
-	x->f = fetcher_new(&o->fetch, o->parallel ? o->parallel : 1);
+	struct fetch_opts fo = o->fetch;
+	fo.discard_body = 1; /* any 2xx is delivered, whatever its body */
+	x->f = fetcher_new(&fo, o->parallel ? o->parallel : 1);
 	return x->envbase && x->epfd >= 0 && x->f ? 0 : -1;
 }
 

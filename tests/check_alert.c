@@ -84,6 +84,7 @@ struct hook {
 	char url[64];
 	pthread_mutex_t mu;
 	unsigned status;          /* guarded by mu: the answer */
+	size_t answer_len;        /* guarded by mu: its body's size (0: "ok") */
 	char **bodies;            /* guarded by mu: every POST body */
 	size_t n;
 };
@@ -118,6 +119,7 @@ static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c,
 	}
 	pthread_mutex_lock(&h->mu);
 	unsigned status = h->status;
+	size_t alen = h->answer_len;
 	char **nb = realloc(h->bodies, (h->n + 1) * sizeof *nb);
 	if (nb) {
 		h->bodies = nb;
@@ -125,8 +127,14 @@ static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c,
 		u->p = NULL;
 	}
 	pthread_mutex_unlock(&h->mu);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
+	char *big = alen ? malloc(alen) : NULL;
+	if (big)
+		memset(big, 'x', alen);
+	struct MHD_Response *r = big
+		? MHD_create_response_from_buffer(alen, big,
+						  MHD_RESPMEM_MUST_FREE)
+		: MHD_create_response_from_buffer(3, (void *)"ok\n",
+						  MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -165,6 +173,13 @@ static struct hook *hook_start(unsigned status)
 	snprintf(h->url, sizeof h->url, "http://127.0.0.1:%u/hook",
 		 (unsigned)info->port);
 	return h;
+}
+
+static void hook_set_answer_len(struct hook *h, size_t len)
+{
+	pthread_mutex_lock(&h->mu);
+	h->answer_len = len;
+	pthread_mutex_unlock(&h->mu);
 }
 
 static void hook_set_status(struct hook *h, unsigned status)
@@ -359,6 +374,38 @@ START_TEST(test_webhook_once_each)
 	}
 	pthread_mutex_unlock(&h->mu);
 	runbin_result_free(&res);
+	hook_stop(h);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A webhook that answers 2xx with a body over --max-body (a chat service's
+ * verbose reply) has accepted the alert: the body is not the point, so it
+ * is read up to a small limit and dropped, and the delivery is made once,
+ * not retried, spooled and posted again by every later run. */
+START_TEST(test_webhook_big_2xx_body_delivered)
+{
+	struct fakeapi *api = fakeapi_start();
+	struct hook *h = hook_start(200);
+	hook_set_answer_len(h, 256 * 1024);
+	put_story(api, 211, "big answer", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool");
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "211",
+			       "--threshold", "2", "--webhook", h->url,
+			       "--max-body", "4096", "--alert-spool", spool,
+			       "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_int_eq(hook_count(h, 211), 1);
+	char *sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && *sp == '\0', "spool: %s", sp ? sp : "(none)");
+	free(sp);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
 	hook_stop(h);
 	fakeapi_stop(api);
 }
@@ -824,6 +871,7 @@ static Suite *alert_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_slow_cmd_never_delays_results);
 	tcase_add_test(tc, test_webhook_once_each);
+	tcase_add_test(tc, test_webhook_big_2xx_body_delivered);
 	tcase_add_test(tc, test_webhook_500_retried_spooled_redelivered);
 	tcase_add_test(tc, test_cmd_timeout_spooled_then_delivered);
 	tcase_add_test(tc, test_sigkill_journaled_in_spool);
