@@ -30,7 +30,9 @@ struct alert_rec {
 struct alert_spool;
 
 /* Lock PATH.lock (held until alert_spool_close; a second run fails at
- * once), open PATH for appending (created when absent) and read every line:
+ * once), open PATH for appending (created when absent) and read every line
+ * (a torn last line, without newline and not JSON, is dropped with a
+ * warning and cut off the file):
  * take(rec, arg) is called for each in order (rec valid during the call
  * only) and returns 1 when this run delivers it, 0 to carry the line over
  * unchanged, -1 on out of memory. Returns the spool, or NULL with a message
@@ -49,14 +51,16 @@ const char *alert_spool_path(const struct alert_spool *s);
 /* Write one spool line for r (with spooled_at = now) to f. */
 void alert_spool_print(FILE *f, const struct alert_rec *r, long long now);
 
-/* Append len bytes (whole lines, from alert_spool_print) to the file in one
- * write. Returns 0, or -1 with errno set; after a failure every later
- * append fails at once (EIO). */
+/* Append len bytes (whole lines, from alert_spool_print) to the file, all
+ * or nothing: on a failure part way the file is cut back. Returns 0, or -1
+ * with errno set; after a failure every later append fails at once (EIO)
+ * until a rewrite succeeds. */
 int alert_spool_append(struct alert_spool *s, const char *buf, size_t len);
 
 /* Replace the file (fileutil_replace: temporary file, fsync, rename) with
  * the carried lines followed by what lines(f, arg) writes (0, or -1 with
- * errno). Returns 0, or -1 with a message in err. */
+ * errno), and append to the new file from then on. Returns 0, or -1 with a
+ * message in err (the old file is then untouched). */
 int alert_spool_rewrite(struct alert_spool *s,
 			int (*lines)(FILE *f, void *arg), void *arg,
 			char *err, size_t errlen);

@@ -519,12 +519,13 @@ int alert_finish(struct alerts *a, double timeout_s)
 	}
 	if (raised || loaded)
 		log_info("alerts: %llu raised, %llu deliveries made, %llu not "
-			 "made%s%s", (unsigned long long)raised,
+			 "made%s%s%s", (unsigned long long)raised,
 			 (unsigned long long)a->delivered,
 			 (unsigned long long)(a->failed + oom),
 			 a->spooled ? ", spooled to " : "",
-			 a->spooled ? a->o.spool : "");
-	return a->failed || oom ? -1 : 0;
+			 a->spooled ? a->o.spool : "",
+			 a->journal_failed ? "; the spool's journal failed" : "");
+	return a->failed || oom || a->journal_failed ? -1 : 0;
 }
 
 void alert_sync(struct alerts *a)

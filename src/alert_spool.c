@@ -10,10 +10,14 @@
  * pthread_join). No lock of its own.
  *
  * Files: PATH.lock is flock'd (LOCK_NB) from open to close, so two runs
- * never share a spool. PATH is open O_APPEND from the start (the journal):
- * each append is one write(2). A rewrite replaces PATH with a new file
- * (fileutil_replace); the lines carried over from the start (destinations
- * this run does not deliver to) are written first, unchanged.
+ * never share a spool. PATH is open O_APPEND from the start (the journal).
+ * An append is all or nothing: when write(2) fails part way (a full disk),
+ * the file is cut back to its size before it. A last line without its
+ * newline (the process died in an append) is dropped at load with a
+ * warning naming FILE:LINE; a bad line anywhere else is an error. A rewrite
+ * replaces PATH with a new file (fileutil_replace; the lines carried over
+ * from the start, for destinations this run does not deliver to, come
+ * first, unchanged) and reopens the journal on it.
  *
  * Shutdown: alert_spool_close() closes the journal and the lock. */
 #include "alert_spool.h"
@@ -24,6 +28,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileutil.h"
@@ -107,6 +112,22 @@ static int keep_line(struct alert_spool *s, const char *line)
 	return 0;
 }
 
+/* The last line has no newline: an append that did not finish (a crash, a
+ * power cut). Bad, it is cut off the file with a warning; good, it gets
+ * its newline, so the next append starts a line of its own. 0 or -1. */
+static int end_last_line(struct alert_spool *s, size_t lineno, off_t start,
+			 bool bad, char *err, size_t errlen)
+{
+	if (bad)
+		log_error("%s:%zu: dropping a torn last line (an append that "
+			  "did not finish)", s->path, lineno);
+	if (bad ? ftruncate(s->journal, start) == 0
+		: write(s->journal, "\n", 1) == 1)
+		return 0;
+	snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
+	return -1;
+}
+
 /* Read every line of f (see alert_spool_open). 0, or -1 with err. */
 static int load(struct alert_spool *s, FILE *f,
 		int (*take)(const struct alert_rec *, void *), void *arg,
@@ -115,16 +136,24 @@ static int load(struct alert_spool *s, FILE *f,
 	int rc = -1;
 	char *line = NULL;
 	size_t cap = 0, lineno = 0, taken = 0;
+	off_t start = 0;
 	ssize_t len;
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	for (; (len = getline(&line, &cap, f)) >= 0; start += len) {
 		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (strspn(line, " \t\r") == (size_t)len)
+		bool whole = len > 0 && line[len - 1] == '\n';
+		if (whole)
+			line[len - 1] = '\0';
+		if (strspn(line, " \t\r") == strlen(line))
 			continue;
 		char why[160], *title = NULL;
 		struct alert_rec r = { 0 };
-		if (parse_line(line, &r, &title, why, sizeof why) != 0) {
+		int bad = parse_line(line, &r, &title, why, sizeof why) != 0;
+		if (!whole && end_last_line(s, lineno, start, bad, err,
+					    errlen) != 0)
+			goto out;
+		if (bad && !whole)
+			break;
+		if (bad) {
 			snprintf(err, errlen, "%s:%zu: bad spool line: %s (fix "
 				 "or remove the line)", s->path, lineno, why);
 			goto out;
@@ -212,7 +241,8 @@ void alert_spool_print(FILE *f, const struct alert_rec *r, long long now)
 
 int alert_spool_append(struct alert_spool *s, const char *buf, size_t len)
 {
-	int e = s->broken ? EIO : 0;
+	struct stat st;
+	int e = s->broken ? EIO : fstat(s->journal, &st) != 0 ? errno : 0;
 	for (size_t off = 0; !e && off < len;) {
 		ssize_t w = write(s->journal, buf + off, len - off);
 		if (w < 0)
@@ -223,6 +253,10 @@ int alert_spool_append(struct alert_spool *s, const char *buf, size_t len)
 			off += (size_t)w;
 	}
 	if (e) {
+		/* all or nothing: cut what a full disk let through */
+		if (!s->broken && ftruncate(s->journal, st.st_size) != 0)
+			log_error("%s: cannot cut a partial append: %s",
+				  s->path, strerror(errno));
 		s->broken = true;
 		errno = e;
 		return -1;
@@ -251,7 +285,20 @@ int alert_spool_rewrite(struct alert_spool *s,
 			char *err, size_t errlen)
 {
 	struct rewrite rw = { s, lines, arg };
-	return fileutil_replace(s->path, write_all, &rw, err, errlen);
+	if (fileutil_replace(s->path, write_all, &rw, err, errlen) != 0)
+		return -1;
+	/* the journal goes on in the new file */
+	int fd = open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: reopening: %s", s->path,
+			 strerror(errno));
+		s->broken = true;
+		return -1;
+	}
+	close(s->journal);
+	s->journal = fd;
+	s->broken = false;
+	return 0;
 }
 
 void alert_spool_close(struct alert_spool *s)

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -841,8 +843,11 @@ START_TEST(test_bad_spool_is_an_error)
 	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool");
 	FILE *f = fopen(spool, "w");
 	ck_assert_ptr_nonnull(f);
+	/* a bad line that is not the last one: not a torn append */
 	fputs("{\"id\":1,\"title\":\"a\",\"comments\":3,\"dest\":\"cmd\"}\n"
-	      "{\"id\":2,\"tit", f);
+	      "{\"id\":2,\"tit\n"
+	      "{\"id\":3,\"title\":\"c\",\"comments\":3,\"dest\":\"cmd\"}\n",
+	      f);
 	fclose(f);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "801",
 			       "--threshold", "2", "--alert-cmd", "true",
@@ -864,6 +869,176 @@ START_TEST(test_bad_spool_is_an_error)
 }
 END_TEST
 
+static void put_spool(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Every line of a spool is whole: it ends with a newline and is JSON.
+ * Returns the number of lines, or -1 (with the bad one in *bad). */
+static long spool_lines_whole(const char *path, char **bad)
+{
+	char *sp = tu_slurp(path, NULL);
+	ck_assert_ptr_nonnull(sp);
+	long n = 0;
+	for (char *p = sp; *p;) {
+		char *nl = strchr(p, '\n');
+		json_object *o = nl ? (*nl = '\0', json_tokener_parse(p))
+				    : NULL;
+		if (!o) {
+			*bad = strdup(p);
+			free(sp);
+			return -1;
+		}
+		json_object_put(o);
+		n++;
+		p = nl + 1;
+	}
+	free(sp);
+	return n;
+}
+
+/* A power cut (or a full disk, before the fix) in the middle of a journal
+ * append leaves a last line without its newline: it is dropped with a
+ * warning naming it, and the rest is delivered. */
+START_TEST(test_torn_last_spool_line_dropped)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 821, "x", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *log = tu_path(dir, "delivered"), *cmd;
+	put_spool(spool, "{\"id\":1,\"title\":\"a\",\"comments\":3,"
+		  "\"dest\":\"cmd\"}\n{\"id\":2,\"tit");
+	ck_assert_int_ge(asprintf(&cmd, "cat >> '%s'", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "821",
+			       "--threshold", "1000", "--alert-cmd", cmd,
+			       "--alert-spool", spool, NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	char *where;
+	ck_assert_int_ge(asprintf(&where, "%s:2: dropping a torn last line",
+				  spool), 0);
+	ck_assert_msg(strstr(res.err, where), "%s", res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_lines(got) == 1 &&
+		      strstr(got, "\"id\":1,"), "delivered: %s", got);
+	char *sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && *sp == '\0', "spool: %s", sp);
+	free(sp);
+	free(got);
+	free(where);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A tmpfs of `kib` KiB at dir, in a private mount namespace of this test
+ * process (a Check fork: the namespace goes with it; the binaries it runs
+ * share it). Needs root, as CI has. */
+static void small_fs(const char *dir, int kib)
+{
+	char opt[64];
+	snprintf(opt, sizeof opt, "size=%dk,mode=0755", kib);
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0 &&
+		      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		      mount("tmpfs", dir, "tmpfs", 0, opt) == 0,
+		      "a small tmpfs at %s: %s (needs root)", dir,
+		      strerror(errno));
+}
+
+/* The disk fills while alerts are journaled: a clear message and exit
+ * status 1; no append is left half-written, so the next run (with space)
+ * reads the spool and delivers what it holds instead of exiting 2. */
+START_TEST(test_full_disk_journal_whole_lines)
+{
+	struct fakeapi *api = fakeapi_start();
+	char *dir = tu_tmpdir("check_alert"), *fs = tu_path(dir, "fs"),
+	     *spool = tu_path(fs, "spool"), *fill = tu_path(fs, "fill"),
+	     *log = tu_path(dir, "delivered"), *cmd, title[301];
+	ck_assert_int_eq(mkdir(fs, 0755), 0);
+	small_fs(fs, 16);
+	/* 3 of the 4 pages filled: the journal has one page (~8 lines) */
+	char page[4096];
+	memset(page, '.', sizeof page);
+	FILE *f = fopen(fill, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(fwrite(page, 1, sizeof page, f), sizeof page);
+	ck_assert_int_eq(fclose(f), 0);
+	memset(title, 't', 300);
+	title[300] = '\0';
+	const char *args[64] = { "--api", fakeapi_url(api), "--threshold",
+				 "2", "--alert-spool", spool, "--alert-retries",
+				 "0", "--format", "jsonl", "--alert-cmd" };
+	size_t na = 11;
+	char ids[20][16];
+	ck_assert_int_ge(asprintf(&cmd, "cat >> '%s'", log), 0);
+	args[na++] = cmd;
+	for (int i = 0; i < 20; i++) {
+		put_story(api, (uint64_t)(830 + i), title, 3);
+		snprintf(ids[i], sizeof ids[i], "%d", 830 + i);
+		args[na++] = "--id";
+		args[na++] = ids[i];
+	}
+	struct runbin_result res;
+	/* 1: every delivery is made; the journal cannot be written */
+	run(args, &res);
+	char *msg;
+	ck_assert_int_ge(asprintf(&msg, "%s: cannot record raised alerts: "
+				  "No space left on device", spool), 0);
+	ck_assert_msg(res.exited && res.status == 1 && strstr(res.err, msg),
+		      "%s: %.1500s", runbin_describe(&res), res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_lines(got) == 20, "delivered: %.1500s", got);
+	free(got);
+	runbin_result_free(&res);
+	/* 2: every delivery fails, and the spool cannot be rewritten: what
+	 * the journal holds is whole lines */
+	args[11] = "exit 1";
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 1 && strstr(res.err, msg),
+		      "%s: %.1500s", runbin_describe(&res), res.err);
+	runbin_result_free(&res);
+	char *bad = NULL;
+	long n = spool_lines_whole(spool, &bad);
+	ck_assert_msg(n > 0, "spool: torn line %s", bad ? bad : "");
+	/* 3: with space again, the next run delivers what was journaled */
+	ck_assert_int_eq(unlink(fill), 0);
+	ck_assert_int_eq(unlink(log), 0);
+	const char *again[] = { "--api", fakeapi_url(api), "--id", "830",
+				"--threshold", "1000", "--alert-cmd", cmd,
+				"--alert-spool", spool, NULL };
+	run(again, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	got = tu_slurp(log, NULL);
+	ck_assert_msg(got && (long)count_lines(got) == n,
+		      "delivered %.1500s, journaled %ld", got, n);
+	free(got);
+	runbin_result_free(&res);
+	umount2(fs, MNT_DETACH);
+	tu_rm_rf(dir);
+	free(msg);
+	free(dir);
+	free(fs);
+	free(spool);
+	free(fill);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -880,6 +1055,8 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_sigint_still_delivers);
 	tcase_add_test(tc, test_periodic_alerts_once);
 	tcase_add_test(tc, test_bad_spool_is_an_error);
+	tcase_add_test(tc, test_torn_last_spool_line_dropped);
+	tcase_add_test(tc, test_full_disk_journal_whole_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
