@@ -37,7 +37,10 @@
  * append per batch taken) before attempting it, so a run killed before
  * alert_finish leaves every alert it raised there: delivered at least once,
  * never lost. alert_sync() lets main wait for the journal before it saves a
- * state that records those alerts as made.
+ * state that records those alerts as made. Once deliveries were made the
+ * thread rewrites the spool without them (when idle, at most once a second
+ * while busy), so the journal of a long --period run holds only what is
+ * not delivered yet.
  *
  * Shutdown: alert_finish() sets the stop request (with its deadline) under
  * `mu` and joins the thread (never pthread_cancel). The thread goes on
@@ -109,6 +112,9 @@ struct loop {
 	size_t nrun;
 	bool stopping;                      /* alert_finish asked */
 	double deadline;                    /* then: give up at this time */
+	uint64_t compacted;                 /* `delivered` at the last compact */
+	double compact_ms;                  /* and when */
+	bool compact_failed;                /* logged once */
 	struct alerts *a;
 };
 
@@ -223,6 +229,44 @@ static void journal(struct alerts *a, const struct delivery *q)
 	a->journaled += n;
 	pthread_cond_broadcast(&a->journal_cv);
 	pthread_mutex_unlock(&a->mu);
+}
+
+/* fileutil_replace writer of a compacted spool: every delivery the thread
+ * holds and has not made (pending, running, given up). */
+static int write_undelivered(FILE *f, void *arg)
+{
+	const struct loop *l = arg;
+	long long now = (long long)time(NULL);
+	const struct delivery *lists[] = { l->pending, l->running, l->a->lost };
+	for (size_t i = 0; i < 3; i++) {
+		for (const struct delivery *d = lists[i]; d; d = d->next) {
+			struct alert_rec r = rec_of(d, i < 2
+				? "raised; hnbatch ended before the delivery "
+				  "was confirmed" : d->rt.reason);
+			alert_spool_print(f, &r, now);
+		}
+	}
+	return 0;
+}
+
+/* Deliveries were made since the spool was last written: rewrite it
+ * without them, when the thread is idle or at most once a second, so a
+ * long --period run killed at any time leaves only what is not delivered
+ * (the journal would otherwise hold every alert of the run's life). */
+static void compact(struct alerts *a, struct loop *l, double now)
+{
+	if (!a->spool || a->delivered == l->compacted ||
+	    ((l->pending || l->running) && now - l->compact_ms < 1000))
+		return;
+	char err[512];
+	l->compacted = a->delivered;
+	l->compact_ms = now;
+	if (alert_spool_rewrite(a->spool, write_undelivered, l, err,
+				sizeof err) == 0 || l->compact_failed)
+		return;
+	l->compact_failed = true;
+	log_error("%s; delivered alerts stay in the spool until hnbatch ends",
+		  err);
 }
 
 /* ---- the alert thread, step by step ------------------------------------ */
@@ -352,6 +396,7 @@ static void *alert_main(void *arg)
 		start_due(a, &l, now);
 		alert_dests_wait(&a->x, wait_ms(a, &l, now));
 		alert_dests_collect(&a->x, &l.running, ended, &l);
+		compact(a, &l, clock_now_ms());
 	}
 	give_up(a, &l);
 	return NULL;

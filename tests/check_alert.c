@@ -1039,6 +1039,75 @@ START_TEST(test_full_disk_journal_whole_lines)
 }
 END_TEST
 
+struct compact_gate {
+	const char *log;          /* a line per delivery */
+	size_t want;              /* deliveries */
+	size_t summaries;         /* iteration summaries seen at that point */
+};
+
+static int delivered_then_two_iterations(struct runbin *rb, void *arg)
+{
+	struct compact_gate *g = arg;
+	size_t len;
+	size_t sums = count_str(runbin_stderr(rb, &len), " roots, ");
+	if (!g->summaries) {
+		char *got = tu_slurp(g->log, NULL);
+		if (count_lines(got) >= g->want)
+			g->summaries = sums + 1;
+		free(got);
+		return 0;
+	}
+	return sums >= g->summaries + 2;
+}
+
+/* --period: delivered alerts leave the spool's journal while the run goes
+ * on, so a SIGKILL two iterations later leaves nothing of them for the
+ * next run to deliver again. */
+START_TEST(test_period_compacts_journal)
+{
+	struct fakeapi *api = fakeapi_start();
+	for (int i = 0; i < 3; i++)
+		put_story(api, (uint64_t)(861 + i), "periodic", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *log = tu_path(dir, "delivered"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "861",
+			       "--id", "862", "--id", "863", "--threshold",
+			       "2", "--alert-cmd", cmd, "--alert-spool", spool,
+			       "--period", "0.3", "--format", "jsonl", NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	struct compact_gate g = { log, 3, 0 };
+	int seen = runbin_wait_until(rb, delivered_then_two_iterations, &g,
+				     20, TIMEOUT);
+	runbin_kill(rb, SIGKILL);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(seen, "3 deliveries and 2 more iterations: not seen: "
+		      "%s", res.err);
+	char *sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && *sp == '\0', "spool after the kill: %s", sp);
+	free(sp);
+	runbin_result_free(&res);
+	/* the next run has nothing to deliver again */
+	const char *again[] = { "--api", fakeapi_url(api), "--id", "861",
+				"--threshold", "1000", "--alert-cmd", cmd,
+				"--alert-spool", spool, NULL };
+	run(again, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_lines(got) == 3, "delivered: %s", got);
+	free(got);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -1057,6 +1126,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_bad_spool_is_an_error);
 	tcase_add_test(tc, test_torn_last_spool_line_dropped);
 	tcase_add_test(tc, test_full_disk_journal_whole_lines);
+	tcase_add_test(tc, test_period_compacts_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }
