@@ -451,7 +451,10 @@ void alert_on_root(const struct root_result *r, void *arg)
 /* ---- start, finish, free ---------------------------------------------- */
 
 /* alert_spool_open's callback: queue a spooled alert whose destination is
- * given in this run (no thread yet: no lock needed). */
+ * given in this run (no thread yet: no lock needed), and claim it in the
+ * state: a run killed after delivering it but before saving its state
+ * left it spooled and unrecorded, and this run's crawl must not raise it
+ * a third time (README: at least once, possibly twice). */
 static int take_spooled(const struct alert_rec *r, void *arg)
 {
 	struct alerts *a = arg;
@@ -459,9 +462,11 @@ static int take_spooled(const struct alert_rec *r, void *arg)
 	    (r->dest == ALERT_DEST_WEBHOOK && !a->o.webhook))
 		return 0;
 	struct delivery *d = alert_delivery_new(r->id, r->title, r->comments,
-					  r->dest);
-	if (!d)
+						r->dest);
+	if (!d || (a->o.state && state_claim_alert(a->o.state, r->id) < 0)) {
+		alert_delivery_free(d);
 		return -1;
+	}
 	d->from_spool = true;
 	push(&a->qtail, d);
 	return 1;

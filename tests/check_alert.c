@@ -1108,6 +1108,62 @@ START_TEST(test_period_compacts_journal)
 }
 END_TEST
 
+/* README: "delivered at least once (possibly twice)". The sequence that
+ * made it three times: run 1 journals alert 871 and delivers it, and is
+ * killed before the delivery is confirmed and before --state is saved (the
+ * crawl of 872 is still going); run 2 delivers 871 from the spool, and its
+ * crawl raised 871 again, since the state never recorded it. Here the
+ * command itself SIGKILLs hnbatch right after delivering (once). */
+START_TEST(test_killed_before_state_save_at_most_twice)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 871, "twice at most", 3);
+	put_story(api, 872, "held", 1);
+	struct fakeapi_fault slow = { .delay_ms = 60000 };
+	fakeapi_fault(api, 872001, &slow);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *state = tu_path(dir, "state.json"),
+	     *log = tu_path(dir, "delivered"),
+	     *mark = tu_path(dir, "killed"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "cat >> '%s'; [ -e '%s' ] || "
+				  "{ touch '%s'; kill -KILL $PPID; }", log,
+				  mark, mark), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "871",
+			       "--id", "872", "--threshold", "2",
+			       "--alert-cmd", cmd, "--alert-spool", spool,
+			       "--state", state, "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.signal == SIGKILL, "%s: %s", runbin_describe(&res),
+		      res.err);
+	runbin_result_free(&res);
+	fakeapi_fault(api, 872001, NULL);
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_str(got, "\"id\":871,") == 2,
+		      "delivered %zu times", count_str(got, "\"id\":871,"));
+	free(got);
+	runbin_result_free(&res);
+	/* and a third run, with the state saved, has nothing to do */
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	got = tu_slurp(log, NULL);
+	ck_assert_int_eq(count_str(got, "\"id\":871,"), 2);
+	free(got);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(state);
+	free(log);
+	free(mark);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -1127,6 +1183,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_torn_last_spool_line_dropped);
 	tcase_add_test(tc, test_full_disk_journal_whole_lines);
 	tcase_add_test(tc, test_period_compacts_journal);
+	tcase_add_test(tc, test_killed_before_state_save_at_most_twice);
 	suite_add_tcase(s, tc);
 	return s;
 }
