@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1164,6 +1165,76 @@ START_TEST(test_killed_before_state_save_at_most_twice)
 }
 END_TEST
 
+/* 1 once pid is gone (or a zombie: dead, waiting for its parent). */
+static int proc_gone(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return kill(pid, 0) != 0 && errno == ESRCH;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+static int file_has_line(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	char *s = tu_slurp(arg, NULL);
+	int ok = s && strchr(s, '\n');
+	free(s);
+	return ok;
+}
+
+/* Every process a test starts is gone when the test ends: an alert command
+ * (its own process group) and what it started in the background outlive a
+ * SIGKILLed hnbatch, and runbin kills them (the binary's session) when it
+ * finishes. The Makefile's check target also fails a suite that leaves
+ * one. */
+START_TEST(test_no_process_outlives_its_run)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 881, "left behind", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & echo $$ $! > '%s.tmp'; "
+				  "mv '%s.tmp' '%s'; wait", pids, pids, pids),
+			 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "881",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
+	runbin_kill(rb, SIGKILL);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	char *text = tu_slurp(pids, NULL);
+	int sh = 0, bg = 0;
+	if (text)
+		sscanf(text, "%d %d", &sh, &bg);
+	int gone = sh > 0 && bg > 0 && proc_gone(sh) && proc_gone(bg);
+	if (sh > 0) /* whatever the outcome, none of it outlives the test */
+		kill(sh, SIGKILL);
+	if (bg > 0)
+		kill(bg, SIGKILL);
+	ck_assert_msg(seen && sh > 0 && bg > 0, "command not started: %s",
+		      res.err);
+	ck_assert_msg(gone, "after runbin_finish: shell %d %s, background "
+		      "%d %s", sh, proc_gone(sh) ? "gone" : "alive", bg,
+		      proc_gone(bg) ? "gone" : "alive");
+	free(text);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -1184,6 +1255,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_full_disk_journal_whole_lines);
 	tcase_add_test(tc, test_period_compacts_journal);
 	tcase_add_test(tc, test_killed_before_state_save_at_most_twice);
+	tcase_add_test(tc, test_no_process_outlives_its_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
