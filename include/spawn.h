@@ -10,8 +10,14 @@
  * command's whole group with spawn_kill(), and ends with spawn_release().
  * It knows nothing of what the command is for.
  *
- * Threads: a struct spawn belongs to one thread at a time; the functions
- * keep no state of their own, so any thread may spawn. */
+ * A command dies with the thread that spawned it (PR_SET_PDEATHSIG), so
+ * that thread reaps its commands before it ends. The first spawn makes the
+ * process a child subreaper: what a command leaves running when its shell
+ * exits becomes ours, and spawn_sweep() kills and reaps it at the end.
+ * SIGPIPE must be ignored or blocked by the caller (stdin writes).
+ *
+ * Threads: a struct spawn belongs to one thread at a time; any thread may
+ * spawn. A registry of the process groups spawned is shared (one mutex). */
 #ifndef HNBATCH_SPAWN_H
 #define HNBATCH_SPAWN_H
 
@@ -60,7 +66,22 @@ void spawn_kill(struct spawn *s);
 int spawn_describe(int status, char *why, size_t whylen);
 
 /* Close what s still holds; a command not reaped yet is killed (its group)
- * and reaped first. The caller has stopped watching the fds. */
+ * and reaped first. The caller has stopped watching the fds. The group's
+ * other members, if any, are left to spawn_sweep(). */
 void spawn_release(struct spawn *s);
+
+/* Reap what is ours and dead in the groups of reaped commands (a command's
+ * background children, adopted), and forget the groups found empty. For
+ * the spawning thread, now and then. */
+void spawn_reap_orphans(void);
+
+/* SIGKILL every process group spawned that may still have members. Any
+ * thread (the signal thread, before exiting at once). Reaps nothing. */
+void spawn_kill_all(void);
+
+/* The end: kill every group spawned and every child this process adopted,
+ * reap them all (waitpid(-1): call it once no command is waited for any
+ * more), until none is left or ms passed. */
+void spawn_sweep(int ms);
 
 #endif

@@ -47,7 +47,10 @@
  * until nothing is pending or running, or the deadline passed, or every
  * retry left is due after it; then it kills the process groups of commands
  * still running, reaps them, abandons webhook requests and moves everything
- * undelivered to `lost`. Main then names each lost delivery on stderr and
+ * undelivered to `lost`, and last kills and reaps whatever the commands
+ * left running (spawn_sweep: their background children, setsid escapees
+ * adopted as a child subreaper), so nothing of theirs outlives hnbatch or
+ * holds its stderr. Main then names each lost delivery on stderr and
  * rewrites the spool with them.
  */
 #include "alert.h"
@@ -66,6 +69,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "log.h"
+#include "spawn.h"
 
 static const char *const dest_name[] = { "--alert-cmd", "--webhook" };
 
@@ -396,9 +400,11 @@ static void *alert_main(void *arg)
 		start_due(a, &l, now);
 		alert_dests_wait(&a->x, wait_ms(a, &l, now));
 		alert_dests_collect(&a->x, &l.running, ended, &l);
+		spawn_reap_orphans();
 		compact(a, &l, clock_now_ms());
 	}
 	give_up(a, &l);
+	spawn_sweep(2000); /* what commands left running goes with us */
 	return NULL;
 }
 

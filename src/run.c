@@ -38,6 +38,7 @@
 #include "output.h"
 #include "progress.h"
 #include "sig.h"
+#include "spawn.h"
 #include "state.h"
 
 struct run {
@@ -61,6 +62,7 @@ static void on_signal(int signo, int count, void *arg)
 	struct run *r = arg;
 	if (count > 1) {
 		static const char msg[] = "hnbatch: second signal: exiting now\n";
+		spawn_kill_all(); /* alert commands and their groups first */
 		ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
 		(void)ignored;
 		_exit(128 + signo);

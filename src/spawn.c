@@ -1,9 +1,9 @@
 /* spawn.c — one shell command as a child process (see spawn.h).
  *
- * Threads: no state outside the struct spawn given, which belongs to the
- * thread driving it; any thread may spawn. The pipe is made O_CLOEXEC and
- * the child closes every fd above 2, so a command started by one thread
- * never holds the pipe of another's.
+ * Threads: a struct spawn belongs to the thread driving it; any thread may
+ * spawn. The only shared state is the registry of process groups, guarded
+ * by reg_mu. The pipe is made O_CLOEXEC and the child closes every fd above
+ * 2, so a command started by one thread never holds the pipe of another's.
  *
  * Start: fork + execve("/bin/sh", "-c", CMD) — CMD is the caller's text,
  * run as given. The parent waits for the exec (an error pipe), so a
@@ -20,20 +20,84 @@
  * non-blocking; spawn_write() writes what fits.
  *
  * End: spawn_reap() (WNOHANG) or spawn_release(), which kills the group and
- * waits for a command not reaped yet, so no child outlives its struct. */
+ * waits for a command not reaped yet, so no child outlives its struct.
+ *
+ * What a command leaves behind: the child is made with PR_SET_PDEATHSIG
+ * (SIGKILL), so it dies with the thread that spawned it, even when hnbatch
+ * is SIGKILLed. The first spawn makes this process a child subreaper
+ * (PR_SET_CHILD_SUBREAPER): a command's children orphaned by its shell's
+ * exit, setsid escapees included, become ours instead of init's. Every
+ * group spawned is remembered (`groups`, under reg_mu: the spawning thread
+ * adds and reaps, the signal thread may kill) until it is found empty;
+ * spawn_reap_orphans() reaps what is ours in groups whose shell was
+ * reaped, spawn_kill_all() kills every group (a second signal), and
+ * spawn_sweep() at the end kills the groups and every child we adopted,
+ * and reaps them. Out of reach: the children of a command after hnbatch
+ * itself was SIGKILLed (only the shell gets the parent-death signal; its
+ * children go to init), and a daemon that double-forks into a session of
+ * its own while its parent is still running and hnbatch then dies. */
 #include "spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
+
+/* The process groups spawned whose members may still be alive; guarded
+ * by reg_mu. reaped: the shell (the group's leader) was reaped, so
+ * waitpid(-pgid) can take nothing a caller still waits for. */
+struct group {
+	pid_t pgid;
+	bool reaped;
+};
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct group *groups;
+static size_t ngroups, capgroups;
+static pthread_once_t reaper_once = PTHREAD_ONCE_INIT;
+
+/* Orphans of our commands' children come to us, not to init: they can be
+ * killed and reaped (spawn_sweep). */
+static void become_reaper(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/* Remember group pgid (best effort: without memory it is not swept). */
+static void reg_add(pid_t pgid)
+{
+	pthread_mutex_lock(&reg_mu);
+	if (ngroups == capgroups) {
+		size_t cap = capgroups ? capgroups * 2 : 16;
+		struct group *g = realloc(groups, cap * sizeof *g);
+		if (g) {
+			groups = g;
+			capgroups = cap;
+		}
+	}
+	if (ngroups < capgroups)
+		groups[ngroups++] = (struct group){ pgid, false };
+	pthread_mutex_unlock(&reg_mu);
+}
+
+static void reg_reaped(pid_t pgid)
+{
+	pthread_mutex_lock(&reg_mu);
+	for (size_t i = 0; i < ngroups; i++)
+		if (groups[i].pgid == pgid)
+			groups[i].reaped = true;
+	pthread_mutex_unlock(&reg_mu);
+}
 
 static int pidfd_open_(pid_t pid)
 {
@@ -51,14 +115,19 @@ static int pidfd_open_(pid_t pid)
  * default SIGPIPE, SIGINT, SIGTERM; stdin from `in`, stdout to our stderr;
  * no fd above 2 but the exec error pipe `ep` (close-on-exec: EOF tells the
  * parent the exec worked, an errno written to it that it failed). */
-static void child(int in, int ep, const char *cmd, char *const envp[])
+static void child(pid_t parent, int in, int ep, const char *cmd,
+		  char *const envp[])
 {
 	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
-	int e;
+	int e = ESRCH;
 
+	/* dies with the thread that spawned it, even by SIGKILL; if that
+	 * happened already, now */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		goto fail;
 	setpgid(0, 0);
 	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
 		sigaction(dfl[i], &sa, NULL);
@@ -87,9 +156,9 @@ static pid_t fork_exec(int in, const char *cmd, char *const envp[], int *e)
 		*e = errno;
 		return -1;
 	}
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid == 0)
-		child(in, ep[1], cmd, envp);
+		child(parent, in, ep[1], cmd, envp);
 	*e = errno;
 	close(ep[1]);
 	if (pid > 0) {
@@ -115,6 +184,7 @@ int spawn_start(struct spawn *s, const char *cmd, char *const envp[],
 	int rc = -1, e, p[2] = { -1, -1 };
 
 	*s = (struct spawn){ .pidfd = -1, .infd = -1 };
+	pthread_once(&reaper_once, become_reaper);
 	if (!(s->in = malloc(in_len ? in_len : 1))) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
@@ -131,6 +201,7 @@ int spawn_start(struct spawn *s, const char *cmd, char *const envp[],
 		goto out;
 	}
 	s->pid = pid;
+	reg_add(pid);
 	s->started_ms = clock_now_ms();
 	s->infd = p[1];
 	p[1] = -1;
@@ -193,7 +264,10 @@ int spawn_reap(struct spawn *s, int *status)
 	pid_t r = waitpid(s->pid, status, WNOHANG);
 	if (r == 0 || (r < 0 && errno == EINTR))
 		return 0;
+	int e = errno;
+	reg_reaped(s->pid);
 	s->pid = 0;
+	errno = e;
 	return r < 0 ? -1 : 1;
 }
 
@@ -225,10 +299,88 @@ void spawn_release(struct spawn *s)
 		kill(-s->pid, SIGKILL);
 		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		reg_reaped(s->pid);
 		s->pid = 0;
 	}
 	spawn_close_stdin(s);
 	spawn_close_pidfd(s);
 	free(s->in);
 	s->in = NULL;
+}
+
+void spawn_reap_orphans(void)
+{
+	pthread_mutex_lock(&reg_mu);
+	for (size_t i = 0; i < ngroups;) {
+		struct group *g = &groups[i];
+		while (g->reaped && waitpid(-g->pgid, NULL, WNOHANG) > 0)
+			;
+		if (g->reaped && kill(-g->pgid, 0) != 0 && errno == ESRCH)
+			*g = groups[--ngroups]; /* empty: forget it */
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&reg_mu);
+}
+
+void spawn_kill_all(void)
+{
+	pthread_mutex_lock(&reg_mu);
+	for (size_t i = 0; i < ngroups; i++)
+		kill(-groups[i].pgid, SIGKILL);
+	pthread_mutex_unlock(&reg_mu);
+}
+
+/* SIGKILL every child of this process (adopted orphans, as a subreaper:
+ * setsid escapees among them). Returns how many were found alive. */
+static size_t kill_children(void)
+{
+	pid_t me = getpid();
+	size_t n = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[300], buf[512];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "re");
+		size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[len] = '\0';
+		char *p = strrchr(buf, ')'), state;
+		int ppid;
+		if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 &&
+		    ppid == me && state != 'Z') {
+			kill(pid, SIGKILL);
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+void spawn_sweep(int ms)
+{
+	double end = clock_now_ms() + ms;
+	pthread_mutex_lock(&reg_mu);
+	for (size_t i = 0; i < ngroups; i++)
+		groups[i].reaped = true; /* waitpid(-1) below takes any */
+	pthread_mutex_unlock(&reg_mu);
+	for (;;) {
+		spawn_kill_all();
+		size_t alive = kill_children();
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		spawn_reap_orphans();
+		pthread_mutex_lock(&reg_mu);
+		size_t left = ngroups;
+		pthread_mutex_unlock(&reg_mu);
+		if ((!alive && !left) || clock_now_ms() > end)
+			break;
+		poll(NULL, 0, 2); /* killed processes take a moment to die */
+	}
 }

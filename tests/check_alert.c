@@ -1180,6 +1180,18 @@ static int proc_gone(pid_t pid)
 	return p && p[1] == ' ' && p[2] == 'Z';
 }
 
+/* Wait (up to ms) until pid is gone. */
+static int wait_gone(pid_t pid, int ms)
+{
+	double end = clock_now_ms() + ms;
+	while (!proc_gone(pid)) {
+		if (clock_now_ms() > end)
+			return 0;
+		poll(NULL, 0, 10); /* polls the condition, with a limit */
+	}
+	return 1;
+}
+
 static int file_has_line(struct runbin *rb, void *arg)
 {
 	(void)rb;
@@ -1235,6 +1247,143 @@ START_TEST(test_no_process_outlives_its_run)
 }
 END_TEST
 
+static int exited(struct runbin *rb, void *arg)
+{
+	(void)arg;
+	return runbin_exited(rb);
+}
+
+/* Read "A B" pids from path. */
+static void read_pids(const char *path, int *a, int *b)
+{
+	char *text = tu_slurp(path, NULL);
+	*a = *b = 0;
+	if (text)
+		sscanf(text, "%d %d", a, b);
+	free(text);
+}
+
+/* hnbatch SIGKILLed while a command runs: the command (its shell) goes
+ * with it (PR_SET_PDEATHSIG), it is not left running on its own. Checked
+ * before runbin_finish, which would kill it anyway. */
+START_TEST(test_sigkill_takes_command_down)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 891, "killed", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo $$ > '%s.tmp'; mv '%s.tmp' "
+				  "'%s'; exec sleep 600", pids, pids, pids),
+			 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "891",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
+	runbin_kill(rb, SIGKILL);
+	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	int sh, none;
+	read_pids(pids, &sh, &none);
+	int gone = sh > 0 && wait_gone(sh, 5000);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(seen && dead && sh > 0, "not started or not killed: %s",
+		      res.err);
+	ck_assert_msg(gone, "the command (pid %d) outlived hnbatch", sh);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A second SIGINT exits at once: the commands' process groups (a
+ * background child included) are killed first. */
+START_TEST(test_second_signal_kills_commands)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 892, "second signal", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & echo $$ $! > '%s.tmp'; "
+				  "mv '%s.tmp' '%s'; wait", pids, pids, pids),
+			 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "892",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
+	runbin_kill(rb, SIGINT);
+	int first = runbin_wait_stderr(rb, "SIGINT: stopping", TIMEOUT);
+	runbin_kill(rb, SIGINT);
+	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	int sh, bg;
+	read_pids(pids, &sh, &bg);
+	int gone = sh > 0 && bg > 0 && wait_gone(sh, 5000) &&
+		   wait_gone(bg, 5000);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(seen && first && dead && bg > 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(gone, "after the second signal: shell %d %s, "
+		      "background %d %s", sh, proc_gone(sh) ? "gone" : "alive",
+		      bg, proc_gone(bg) ? "gone" : "alive");
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A command that leaves a background child in its group and one in a
+ * session of its own (setsid) is delivered (exit 0), and hnbatch kills
+ * both before it exits: nothing it started holds its stderr open or runs
+ * on after it. Checked before runbin_finish, whose sweep of the binary's
+ * session would kill the first anyway (and cannot find the second). */
+START_TEST(test_command_leftovers_killed_at_exit)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 893, "leftovers", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & a=$!; setsid sleep 600 & "
+				  "echo $a $! > '%s.tmp'; mv '%s.tmp' '%s'",
+				  pids, pids, pids), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "893",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	int bg, escaped;
+	read_pids(pids, &bg, &escaped);
+	int gone_bg = bg > 0 && proc_gone(bg);
+	int gone_esc = escaped > 0 && proc_gone(escaped);
+	if (bg > 0) /* whatever the outcome, none of it outlives the test */
+		kill(bg, SIGKILL);
+	if (escaped > 0)
+		kill(escaped, SIGKILL);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(dead && res.exited && res.status == 0 && bg > 0 &&
+		      escaped > 0, "%s: %s", runbin_describe(&res), res.err);
+	ck_assert_msg(gone_bg && gone_esc, "at hnbatch's exit: background "
+		      "%d %s, setsid %d %s", bg, gone_bg ? "gone" : "alive",
+		      escaped, gone_esc ? "gone" : "alive");
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -1256,6 +1405,9 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_period_compacts_journal);
 	tcase_add_test(tc, test_killed_before_state_save_at_most_twice);
 	tcase_add_test(tc, test_no_process_outlives_its_run);
+	tcase_add_test(tc, test_sigkill_takes_command_down);
+	tcase_add_test(tc, test_second_signal_kills_commands);
+	tcase_add_test(tc, test_command_leftovers_killed_at_exit);
 	suite_add_tcase(s, tc);
 	return s;
 }
