@@ -19,8 +19,16 @@ char *alert_msg_json(uint64_t id, const char *title, uint64_t comments,
  * array only), its length in *n; NULL on out of memory. */
 char **alert_msg_env_base(size_t *n);
 
-/* A command's environment: base (n entries) plus HN_ID, HN_TITLE,
- * HN_COMMENTS and HN_URL. */
+/* The longest HN_TITLE value, in bytes: a longer title is cut there, on a
+ * UTF-8 character boundary (the JSON on stdin has all of it). */
+#define ALERT_MSG_ENV_MAX 4096
+
+/* The length of s cut to at most max bytes without splitting a UTF-8
+ * character (s is valid UTF-8). */
+size_t alert_msg_cut(const char *s, size_t max);
+
+/* A command's environment: base (n entries) plus HN_ID, HN_TITLE (cut to
+ * ALERT_MSG_ENV_MAX bytes), HN_COMMENTS and HN_URL. */
 struct alert_env {
 	char **envp;       /* NULL-terminated, for spawn_start */
 	char *vars[4];     /* the HN_* strings, malloc'd */

@@ -1,7 +1,10 @@
 /* alert_msg.c — the alert JSON and the HN_* environment (see alert_msg.h).
  * No state: every function works on its arguments only, so the alert thread
  * and the tests may call it freely. json-c is not used here: text_json()
- * writes the strings, the numbers are printed. */
+ * writes the strings, the numbers are printed. HN_TITLE is cut to
+ * ALERT_MSG_ENV_MAX bytes (Linux refuses an exec with one string over
+ * 128 KiB, E2BIG, and the alert could never be delivered); the JSON keeps
+ * the whole title. */
 #include "alert_msg.h"
 
 #include <stdarg.h>
@@ -15,8 +18,8 @@ extern char **environ;
 
 #define HN_ITEM_URL "https://news.ycombinator.com/item?id="
 
-/* A formatted string, malloc'd; NULL on out of memory (asprintf
- * leaves its pointer undefined then). */
+/* A formatted string, malloc'd; NULL on out of memory (vasprintf leaves
+ * its pointer undefined then). */
 static char *var(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *var(const char *fmt, ...)
 {
@@ -82,12 +85,26 @@ char **alert_msg_env_base(size_t *n)
 	return base;
 }
 
+size_t alert_msg_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return n;
+	n = max; /* s[n] is the first byte left out: not inside a character */
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 int alert_msg_env(struct alert_env *e, char *const *base, size_t n,
 		  uint64_t id, const char *title, uint64_t comments)
 {
 	*e = (struct alert_env){ 0 };
+	if (!title)
+		title = "";
 	e->vars[0] = var("HN_ID=%llu", (unsigned long long)id);
-	e->vars[1] = var("HN_TITLE=%s", title ? title : "");
+	e->vars[1] = var("HN_TITLE=%.*s",
+			 (int)alert_msg_cut(title, ALERT_MSG_ENV_MAX), title);
 	e->vars[2] = var("HN_COMMENTS=%llu", (unsigned long long)comments);
 	e->vars[3] = var("HN_URL=" HN_ITEM_URL "%llu", (unsigned long long)id);
 	e->envp = calloc(n + 5, sizeof *e->envp);

@@ -1384,6 +1384,56 @@ START_TEST(test_command_leftovers_killed_at_exit)
 }
 END_TEST
 
+/* A title over 128 KiB: HN_TITLE alone would make execve fail with E2BIG
+ * and the alert could never be delivered. HN_TITLE is cut to 4 KiB on a
+ * UTF-8 boundary; stdin's JSON has the whole title. */
+START_TEST(test_huge_title_delivered)
+{
+	struct fakeapi *api = fakeapi_start();
+	size_t n = 100 * 1024;                 /* 200 KiB of "é" */
+	char *title = malloc(2 * n + 2);
+	ck_assert_ptr_nonnull(title);
+	title[0] = 'a';                        /* é straddles every 4096 */
+	for (size_t i = 0; i < n; i++)
+		memcpy(title + 1 + 2 * i, "\xc3\xa9", 2);
+	title[1 + 2 * n] = '\0';
+	put_story(api, 894, title, 3);
+	char *dir = tu_tmpdir("check_alert"), *env = tu_path(dir, "env"),
+	     *in = tu_path(dir, "stdin"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "printf '%%s' \"$HN_TITLE\" > '%s'; "
+				  "cat > '%s'", env, in), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "894",
+			       "--threshold", "2", "--alert-cmd", cmd,
+			       "--alert-retries", "0", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %.2000s",
+		      runbin_describe(&res), strstr(res.err, "not delivered")
+		      ? strstr(res.err, "not delivered") : res.err);
+	size_t elen = 0;
+	char *e = tu_slurp(env, &elen);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(elen, 4095);         /* 'a' + 2047 whole "é" */
+	ck_assert(memcmp(e, title, elen) == 0);
+	char *got = tu_slurp(in, NULL);
+	json_object *o = got ? json_tokener_parse(got) : NULL, *v;
+	ck_assert_msg(o && json_object_object_get_ex(o, "title", &v) &&
+		      strcmp(json_object_get_string(v), title) == 0,
+		      "stdin's title is not the whole title");
+	json_object_put(o);
+	free(got);
+	free(e);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(env);
+	free(in);
+	free(cmd);
+	free(title);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -1408,6 +1458,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_sigkill_takes_command_down);
 	tcase_add_test(tc, test_second_signal_kills_commands);
 	tcase_add_test(tc, test_command_leftovers_killed_at_exit);
+	tcase_add_test(tc, test_huge_title_delivered);
 	suite_add_tcase(s, tc);
 	return s;
 }
