@@ -5,16 +5,16 @@
  *   {"id":1,"title":"...","comments":9,"url":"...","dest":"cmd"|"webhook",
  *    "reason":"...","attempts":4,"spooled_at":1700000000}
  *
- * Threads: alert_spool_open, alert_spool_rewrite and alert_spool_close on
- * main; alert_spool_append on the alert thread between its start and its
- * join (pthread_create and pthread_join order the hand-over). One struct is
- * used by one thread at a time. */
+ * Threads: alert_spool_open and alert_spool_close on main;
+ * alert_spool_journal and alert_spool_save on the alert thread while it
+ * runs, alert_spool_save on main after it was joined (pthread_create and
+ * pthread_join order the hand-over). One struct is used by one thread at a
+ * time. */
 #ifndef HNBATCH_ALERT_SPOOL_H
 #define HNBATCH_ALERT_SPOOL_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 enum alert_dest { ALERT_DEST_CMD = 0, ALERT_DEST_WEBHOOK = 1 };
 
@@ -48,22 +48,24 @@ size_t alert_spool_loaded(const struct alert_spool *s);
 /* The file's name, for messages. */
 const char *alert_spool_path(const struct alert_spool *s);
 
-/* Write one spool line for r (with spooled_at = now) to f. */
-void alert_spool_print(FILE *f, const struct alert_rec *r, long long now);
+struct delivery;
 
-/* Append len bytes (whole lines, from alert_spool_print) to the file, all
- * or nothing: on a failure part way the file is cut back. Returns 0, or -1
- * with errno set; after a failure every later append fails at once (EIO)
- * until a rewrite succeeds. */
-int alert_spool_append(struct alert_spool *s, const char *buf, size_t len);
+/* The journal: one line for each delivery of the list q (linked by next)
+ * that did not come from the spool, appended all or nothing (on a failure
+ * part way the file is cut back). Returns how many there were, written or
+ * not; *e is 0, or the errno of the failure (after one, every later append
+ * fails at once with EIO until a save succeeds). s NULL: counts only. */
+uint64_t alert_spool_journal(struct alert_spool *s, const struct delivery *q,
+			     int *e);
 
 /* Replace the file (fileutil_replace: temporary file, fsync, rename) with
- * the carried lines followed by what lines(f, arg) writes (0, or -1 with
- * errno), and append to the new file from then on. Returns 0, or -1 with a
+ * the carried lines, a line for each delivery of the nheld lists in held
+ * (still to be made) and one for each of the list lost (given up, with its
+ * reason); the journal goes on in the new file. Returns 0, or -1 with a
  * message in err (the old file is then untouched). */
-int alert_spool_rewrite(struct alert_spool *s,
-			int (*lines)(FILE *f, void *arg), void *arg,
-			char *err, size_t errlen);
+int alert_spool_save(struct alert_spool *s, const struct delivery *const *held,
+		     size_t nheld, const struct delivery *lost, char *err,
+		     size_t errlen);
 
 /* Close the file and release the lock. NULL is fine. */
 void alert_spool_close(struct alert_spool *s);

@@ -1,57 +1,41 @@
-/* alert.c — the alert queue and the alert thread (see alert.h).
+/* alert.c — the alert queue, the scheduler of deliveries and its retries,
+ * and the alert thread's life (see alert.h).
  *
- * DESIGN
  * Threads: crawl workers (through alert_on_root) and main call
- * alert_raise(); one alert thread (alert_main) makes every delivery; main
- * starts it in alert_start() and stops it in alert_finish().
+ * alert_raise(): it builds one delivery per destination and, with `mu`
+ * held, appends them to `q` and wakes the alert thread (an eventfd write);
+ * that is all a worker ever waits for. `mu` guards q/qtail, the stop
+ * request and the counters raised, oom, queued and journaled. The rest
+ * (the loop, lost, the destinations, delivered) is the alert thread's own
+ * until main joins it; main reads lost and delivered only after that.
  *
- * Queue: alert_raise() builds one struct delivery per destination (command,
- * webhook), then, with `mu` held, appends them to `q` and wakes the alert
- * thread with fetcher_wakeup() (thread-safe: an eventfd write). That is
- * all a worker ever waits for. `mu` guards q/qtail, the stop request and
- * the counters raised, oom, queued and journaled. Everything else the alert
- * thread touches (its loop, lost, the fetcher, the epoll set, delivered) is
- * its own until it is joined; main reads lost and delivered only after
- * pthread_join.
+ * Scheduler (alert_main), one turn in named steps: take_queue (journaling
+ * the new deliveries to the spool first), kill_overdue, start_due (while
+ * fewer than --alert-parallel run), wait_ms + alert_dests_wait (ONE wait:
+ * curl's sockets, the commands' pidfds and stdin pipes, the wakeup),
+ * alert_dests_collect (command events, webhook answers: ended), and
+ * compact; once stopping and nothing more can be done by the deadline,
+ * give_up. How an attempt is made is alert_dest.c's; this file decides
+ * when. A failed attempt is due again after backoff_delay(&backoff_alert,
+ * attempt) until 1 + retries were made; then it is lost.
  *
- * A delivery (alert_dest.h) keeps apart what is delivered, its retry state
- * and the attempt in progress; alert_dest.c makes attempts (a command
- * through spawn.c, a webhook POST on the thread's fetcher) and reports
- * those that ended. This file decides when.
+ * Spool (alert_spool.c): its lines for this run's destinations are queued
+ * at start, before the thread exists, so they go out first. New deliveries
+ * are journaled before they are attempted (a run killed before
+ * alert_finish leaves them to the next one: at least once, never lost;
+ * alert_sync() lets main save --state only after that), and once
+ * deliveries were made the thread rewrites the spool without them (when
+ * idle, at most once a second while busy), so a long --period run keeps
+ * only what is not delivered yet.
  *
- * Scheduler (alert_main), one turn in named steps: take the queue
- * (journaling the new deliveries first), kill overdue commands, start what
- * is due while fewer than --alert-parallel run, compute how long it may
- * wait, wait in ONE place (alert_dests_wait: curl's sockets, the commands'
- * pidfds and stdin pipes, the wakeup), handle the attempts that ended
- * (command events, webhook answers); once stopping and nothing more can be
- * done, give up on the rest.
- *
- * Retries: a failed attempt goes back to `pending`, due after
- * backoff_delay(&backoff_alert, attempt) (500 ms, doubling, at most 30 s),
- * until 1 + retries attempts were made; then it goes to `lost`.
- *
- * Spool (alert_spool.c): alert_start() loads it and queues its lines for
- * this run's destinations first (before the thread exists, so they go out
- * first). The thread appends each new delivery to it (the journal, one
- * append per batch taken) before attempting it, so a run killed before
- * alert_finish leaves every alert it raised there: delivered at least once,
- * never lost. alert_sync() lets main wait for the journal before it saves a
- * state that records those alerts as made. Once deliveries were made the
- * thread rewrites the spool without them (when idle, at most once a second
- * while busy), so the journal of a long --period run holds only what is
- * not delivered yet.
- *
- * Shutdown: alert_finish() sets the stop request (with its deadline) under
+ * Shutdown: alert_finish() sets the stop request and its deadline under
  * `mu` and joins the thread (never pthread_cancel). The thread goes on
- * until nothing is pending or running, or the deadline passed, or every
- * retry left is due after it; then it kills the process groups of commands
- * still running, reaps them, abandons webhook requests and moves everything
- * undelivered to `lost`, and last kills and reaps whatever the commands
- * left running (spawn_sweep: their background children, setsid escapees
- * adopted as a child subreaper), so nothing of theirs outlives hnbatch or
- * holds its stderr. Main then names each lost delivery on stderr and
- * rewrites the spool with them.
+ * until nothing is pending or running, the deadline passed, or every retry
+ * left is due after it; give_up kills and reaps the commands still running
+ * and abandons webhook requests (all lost), then spawn_sweep kills and
+ * reaps what commands left running (background children, setsid escapees
+ * adopted as a child subreaper). Main names each lost delivery on stderr
+ * and saves the spool with them.
  */
 #include "alert.h"
 
@@ -100,14 +84,6 @@ struct alerts {
 	uint64_t failed, spooled;
 };
 
-static struct alert_rec rec_of(const struct delivery *d, const char *reason)
-{
-	return (struct alert_rec){ .id = d->al.id, .comments = d->al.comments,
-				   .title = d->al.title, .dest = d->dest,
-				   .attempts = d->rt.attempts,
-				   .reason = reason };
-}
-
 /* ---- the alert thread's lists ------------------------------------------- */
 
 struct loop {
@@ -116,7 +92,7 @@ struct loop {
 	size_t nrun;
 	bool stopping;                      /* alert_finish asked */
 	double deadline;                    /* then: give up at this time */
-	uint64_t compacted;                 /* `delivered` at the last compact */
+	uint64_t compacted;                 /* `delivered` at the last save */
 	double compact_ms;                  /* and when */
 	bool compact_failed;                /* logged once */
 	struct alerts *a;
@@ -197,60 +173,20 @@ static void ended(struct delivery *d, int ok, void *arg)
  * rewritten and the delivered ones go. */
 static void journal(struct alerts *a, const struct delivery *q)
 {
-	uint64_t n = 0;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = a->spool ? open_memstream(&buf, &len) : NULL;
-	long long now = (long long)time(NULL);
-	for (const struct delivery *d = q; d; d = d->next) {
-		if (d->from_spool)
-			continue;
-		n++;
-		struct alert_rec r = rec_of(d, "raised; hnbatch ended before "
-					    "the delivery was confirmed");
-		if (m)
-			alert_spool_print(m, &r, now);
-	}
 	int e = 0;
-	if (a->spool && n > 0) {
-		e = !m ? ENOMEM : fclose(m) != 0 ? errno : 0;
-		m = NULL;
-		if (!e && alert_spool_append(a->spool, buf, len) != 0)
-			e = errno;
-	}
+	uint64_t n = alert_spool_journal(a->spool, q, &e);
 	if (e && !a->journal_failed) {
 		a->journal_failed = true;
 		log_error("%s: cannot record raised alerts: %s; they are "
 			  "spooled only if hnbatch ends normally",
 			  alert_spool_path(a->spool), strerror(e));
 	}
-	if (m)
-		fclose(m);
-	free(buf);
 	if (n == 0)
 		return;
 	pthread_mutex_lock(&a->mu);
 	a->journaled += n;
 	pthread_cond_broadcast(&a->journal_cv);
 	pthread_mutex_unlock(&a->mu);
-}
-
-/* fileutil_replace writer of a compacted spool: every delivery the thread
- * holds and has not made (pending, running, given up). */
-static int write_undelivered(FILE *f, void *arg)
-{
-	const struct loop *l = arg;
-	long long now = (long long)time(NULL);
-	const struct delivery *lists[] = { l->pending, l->running, l->a->lost };
-	for (size_t i = 0; i < 3; i++) {
-		for (const struct delivery *d = lists[i]; d; d = d->next) {
-			struct alert_rec r = rec_of(d, i < 2
-				? "raised; hnbatch ended before the delivery "
-				  "was confirmed" : d->rt.reason);
-			alert_spool_print(f, &r, now);
-		}
-	}
-	return 0;
 }
 
 /* Deliveries were made since the spool was last written: rewrite it
@@ -263,10 +199,11 @@ static void compact(struct alerts *a, struct loop *l, double now)
 	    ((l->pending || l->running) && now - l->compact_ms < 1000))
 		return;
 	char err[512];
+	const struct delivery *held[] = { l->pending, l->running };
 	l->compacted = a->delivered;
 	l->compact_ms = now;
-	if (alert_spool_rewrite(a->spool, write_undelivered, l, err,
-				sizeof err) == 0 || l->compact_failed)
+	if (alert_spool_save(a->spool, held, 2, a->lost, err,
+			     sizeof err) == 0 || l->compact_failed)
 		return;
 	l->compact_failed = true;
 	log_error("%s; delivered alerts stay in the spool until hnbatch ends",
@@ -516,24 +453,12 @@ fail:
 	return NULL;
 }
 
-/* fileutil_replace writer of the spool: every lost delivery. */
-static int write_lost(FILE *f, void *arg)
-{
-	const struct alerts *a = arg;
-	long long now = (long long)time(NULL);
-	for (const struct delivery *d = a->lost; d; d = d->next) {
-		struct alert_rec r = rec_of(d, d->rt.reason);
-		alert_spool_print(f, &r, now);
-	}
-	return 0;
-}
-
 /* Rewrite the spool with what was not delivered. true when it is there. */
 static bool spool_lost(struct alerts *a)
 {
 	char err[512];
-	if (alert_spool_rewrite(a->spool, write_lost, a, err,
-				sizeof err) != 0) {
+	if (alert_spool_save(a->spool, NULL, 0, a->lost, err,
+			     sizeof err) != 0) {
 		log_error("%s", err);
 		return false;
 	}
@@ -580,7 +505,8 @@ int alert_finish(struct alerts *a, double timeout_s)
 			 (unsigned long long)(a->failed + oom),
 			 a->spooled ? ", spooled to " : "",
 			 a->spooled ? a->o.spool : "",
-			 a->journal_failed ? "; the spool's journal failed" : "");
+			 a->journal_failed ? "; the spool's journal failed"
+					   : "");
 	return a->failed || oom || a->journal_failed ? -1 : 0;
 }
 

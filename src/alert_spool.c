@@ -5,9 +5,10 @@
  * parse_line(). Lines are written with text_json(), not json-c.
  *
  * Threads: a struct alert_spool is used by one thread at a time — main
- * opens, rewrites and closes it; the alert thread appends to it while it
- * runs (alert.c hands it over with pthread_create and back with
- * pthread_join). No lock of its own.
+ * opens and closes it, and saves it after the alert thread was joined; the
+ * alert thread journals to it and saves it while it runs (alert.c hands it
+ * over with pthread_create and back with pthread_join). No lock of its
+ * own. Deliveries (alert_dest.h) are read, never changed.
  *
  * Files: PATH.lock is flock'd (LOCK_NB) from open to close, so two runs
  * never share a spool. PATH is open O_APPEND from the start (the journal).
@@ -26,11 +27,14 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "alert_dest.h"
 #include "fileutil.h"
 #include "log.h"
 #include "text.h"
@@ -226,7 +230,8 @@ const char *alert_spool_path(const struct alert_spool *s)
 	return s->path;
 }
 
-void alert_spool_print(FILE *f, const struct alert_rec *r, long long now)
+/* One spool line for r, with spooled_at = now. */
+static void print_line(FILE *f, const struct alert_rec *r, long long now)
 {
 	fprintf(f, "{\"id\":%llu,\"title\":", (unsigned long long)r->id);
 	text_json(f, r->title);
@@ -239,7 +244,8 @@ void alert_spool_print(FILE *f, const struct alert_rec *r, long long now)
 		now);
 }
 
-int alert_spool_append(struct alert_spool *s, const char *buf, size_t len)
+/* Append len bytes in one go, all or nothing (see alert_spool.h). */
+static int append(struct alert_spool *s, const char *buf, size_t len)
 {
 	struct stat st;
 	int e = s->broken ? EIO : fstat(s->journal, &st) != 0 ? errno : 0;
@@ -264,27 +270,79 @@ int alert_spool_append(struct alert_spool *s, const char *buf, size_t len)
 	return 0;
 }
 
+static struct alert_rec rec_of(const struct delivery *d, const char *reason)
+{
+	return (struct alert_rec){ .id = d->al.id, .comments = d->al.comments,
+				   .title = d->al.title, .dest = d->dest,
+				   .attempts = d->rt.attempts,
+				   .reason = reason };
+}
+
+static const char raised[] = "raised; hnbatch ended before the delivery "
+			     "was confirmed";
+
+uint64_t alert_spool_journal(struct alert_spool *s, const struct delivery *q,
+			     int *e)
+{
+	uint64_t n = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = s ? open_memstream(&buf, &len) : NULL;
+	long long now = (long long)time(NULL);
+	for (const struct delivery *d = q; d; d = d->next) {
+		if (d->from_spool)
+			continue;
+		n++;
+		struct alert_rec r = rec_of(d, raised);
+		if (m)
+			print_line(m, &r, now);
+	}
+	*e = 0;
+	if (s && n > 0) {
+		*e = !m ? ENOMEM : fclose(m) != 0 ? errno : 0;
+		m = NULL;
+		if (!*e && append(s, buf, len) != 0)
+			*e = errno;
+	}
+	if (m)
+		fclose(m);
+	free(buf);
+	return n;
+}
+
 struct rewrite {
 	const struct alert_spool *s;
-	int (*lines)(FILE *f, void *arg);
-	void *arg;
+	const struct delivery *const *held;
+	size_t nheld;
+	const struct delivery *lost;
 };
 
+/* fileutil_replace's writer: the carried lines, the held deliveries, the
+ * lost ones. */
 static int write_all(FILE *f, void *arg)
 {
 	const struct rewrite *rw = arg;
+	long long now = (long long)time(NULL);
 	for (size_t i = 0; i < rw->s->nkeep; i++)
 		fprintf(f, "%s\n", rw->s->keep[i]);
-	if (rw->lines(f, rw->arg) != 0)
-		return -1;
+	for (size_t i = 0; i < rw->nheld; i++) {
+		for (const struct delivery *d = rw->held[i]; d; d = d->next) {
+			struct alert_rec r = rec_of(d, raised);
+			print_line(f, &r, now);
+		}
+	}
+	for (const struct delivery *d = rw->lost; d; d = d->next) {
+		struct alert_rec r = rec_of(d, d->rt.reason);
+		print_line(f, &r, now);
+	}
 	return ferror(f) ? -1 : 0;
 }
 
-int alert_spool_rewrite(struct alert_spool *s,
-			int (*lines)(FILE *f, void *arg), void *arg,
-			char *err, size_t errlen)
+int alert_spool_save(struct alert_spool *s, const struct delivery *const *held,
+		     size_t nheld, const struct delivery *lost, char *err,
+		     size_t errlen)
 {
-	struct rewrite rw = { s, lines, arg };
+	struct rewrite rw = { s, held, nheld, lost };
 	if (fileutil_replace(s->path, write_all, &rw, err, errlen) != 0)
 		return -1;
 	/* the journal goes on in the new file */
