@@ -222,7 +222,8 @@ void alert_dests_wait(struct alert_dests *x, double tmo)
 }
 
 /* Commands: stdin writable, child exited; then those without a pidfd. */
-static void cmd_events(struct alert_dests *x, struct delivery *const *running,
+static void cmd_events(struct alert_dests *x,
+		       struct delivery *const *running,
 		       void (*done)(struct delivery *, int, void *), void *arg)
 {
 	struct epoll_event evs[32];

@@ -452,7 +452,8 @@ static size_t session_alive(pid_t sid, pid_t *pids, size_t n)
 		char *p = strrchr(buf, ')'), state;
 		int ppid, pgrp, session;
 		if (p && sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgrp,
-				&session) == 4 && session == sid && state != 'Z')
+				&session) == 4 && session == sid &&
+		    state != 'Z')
 			pids[k++] = pid;
 	}
 	if (d)
