@@ -75,8 +75,9 @@ void spawn_release(struct spawn *s);
  * the spawning thread, now and then. */
 void spawn_reap_orphans(void);
 
-/* SIGKILL every process group spawned that may still have members. Any
- * thread (the signal thread, before exiting at once). Reaps nothing. */
+/* SIGKILL every process group spawned that may still have members, and
+ * refuse every later spawn_start (ECANCELED): for a process about to exit
+ * at once. Any thread (the signal thread). Reaps nothing. */
 void spawn_kill_all(void);
 
 /* The end: kill every group spawned and every child this process adopted,

@@ -64,6 +64,7 @@ struct group {
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct group *groups;
 static size_t ngroups, capgroups;
+static bool closed;               /* spawn_kill_all() was called */
 static pthread_once_t reaper_once = PTHREAD_ONCE_INIT;
 
 /* Orphans of our commands' children come to us, not to init: they can be
@@ -73,10 +74,10 @@ static void become_reaper(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-/* Remember group pgid (best effort: without memory it is not swept). */
+/* Remember group pgid (best effort: without memory it is not swept).
+ * reg_mu is held. */
 static void reg_add(pid_t pgid)
 {
-	pthread_mutex_lock(&reg_mu);
 	if (ngroups == capgroups) {
 		size_t cap = capgroups ? capgroups * 2 : 16;
 		struct group *g = realloc(groups, cap * sizeof *g);
@@ -87,7 +88,6 @@ static void reg_add(pid_t pgid)
 	}
 	if (ngroups < capgroups)
 		groups[ngroups++] = (struct group){ pgid, false };
-	pthread_mutex_unlock(&reg_mu);
 }
 
 static void reg_reaped(pid_t pgid)
@@ -111,24 +111,30 @@ static int pidfd_open_(pid_t pid)
 }
 
 /* The child between fork and exec: only async-signal-safe calls (other
- * threads may hold locks). Its own process group; empty signal mask and
- * default SIGPIPE, SIGINT, SIGTERM; stdin from `in`, stdout to our stderr;
- * no fd above 2 but the exec error pipe `ep` (close-on-exec: EOF tells the
- * parent the exec worked, an errno written to it that it failed). */
-static void child(pid_t parent, int in, int ep, const char *cmd,
-		  char *const envp[])
+ * threads may hold locks). It dies with the thread that spawned it, even
+ * by SIGKILL (if that happened already, now). Its own process group; empty
+ * signal mask and default SIGPIPE, SIGINT, SIGTERM; stdin from `in`, stdout
+ * to our stderr; no fd above 2 but the exec error pipe `ep` (close-on-exec:
+ * EOF tells the parent the exec worked, an errno written to it that it
+ * failed). It runs nothing before the parent, having registered its group,
+ * closes the `go` pipe. */
+static void child(pid_t parent, int in, const int go[2], int ep,
+		  const char *cmd, char *const envp[])
 {
 	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
-	int e = ESRCH;
+	char c;
+	int e;
 
-	/* dies with the thread that spawned it, even by SIGKILL; if that
-	 * happened already, now */
+	errno = ESRCH;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		goto fail;
 	setpgid(0, 0);
+	close(go[1]); /* then EOF comes when the parent closes its end */
+	while (read(go[0], &c, 1) < 0 && errno == EINTR)
+		;
 	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
 		sigaction(dfl[i], &sa, NULL);
 	sigemptyset(&none);
@@ -147,34 +153,55 @@ fail:
 	_exit(127);
 }
 
-/* Fork the child and wait for its exec. Returns the pid, or -1 with the
- * error number in *e. */
+/* Fork the child, register its group, let it go and wait for its exec.
+ * Returns the pid, or -1 with the error number in *e. */
 static pid_t fork_exec(int in, const char *cmd, char *const envp[], int *e)
 {
-	int ep[2];
-	if (pipe2(ep, O_CLOEXEC) != 0) {
+	int ep[2] = { -1, -1 }, go[2] = { -1, -1 };
+	pid_t pid = -1;
+	if (pipe2(ep, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) {
 		*e = errno;
-		return -1;
+		goto out;
 	}
-	pid_t parent = getpid(), pid = fork();
+	/* reg_mu from before the fork to the group's registration: a
+	 * spawn_kill_all() either comes first (and no command starts) or
+	 * finds the group (the child's only calls are async-signal-safe; it
+	 * never touches the mutex) */
+	pthread_mutex_lock(&reg_mu);
+	pid_t parent = getpid();
+	pid = closed ? (errno = ECANCELED, -1) : fork();
 	if (pid == 0)
-		child(parent, in, ep[1], cmd, envp);
+		child(parent, in, go, ep[1], cmd, envp);
 	*e = errno;
-	close(ep[1]);
 	if (pid > 0) {
 		/* as the child does: whichever runs first, the group exists
-		 * before anyone may kill it */
+		 * and is registered before the command runs */
 		setpgid(pid, pid);
-		ssize_t n;
-		while ((n = read(ep[0], e, sizeof *e)) < 0 && errno == EINTR)
-			;
-		if (n > 0) {
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-			pid = -1;
-		}
+		reg_add(pid);
 	}
-	close(ep[0]);
+	pthread_mutex_unlock(&reg_mu);
+	if (pid < 0)
+		goto out;
+	close(go[1]);
+	go[1] = -1;
+	close(ep[1]);
+	ep[1] = -1;
+	ssize_t n;
+	while ((n = read(ep[0], e, sizeof *e)) < 0 && errno == EINTR)
+		;
+	if (n > 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		reg_reaped(pid);
+		pid = -1;
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (ep[i] >= 0)
+			close(ep[i]);
+		if (go[i] >= 0)
+			close(go[i]);
+	}
 	return pid;
 }
 
@@ -201,7 +228,6 @@ int spawn_start(struct spawn *s, const char *cmd, char *const envp[],
 		goto out;
 	}
 	s->pid = pid;
-	reg_add(pid);
 	s->started_ms = clock_now_ms();
 	s->infd = p[1];
 	p[1] = -1;
@@ -326,6 +352,7 @@ void spawn_reap_orphans(void)
 void spawn_kill_all(void)
 {
 	pthread_mutex_lock(&reg_mu);
+	closed = true;
 	for (size_t i = 0; i < ngroups; i++)
 		kill(-groups[i].pgid, SIGKILL);
 	pthread_mutex_unlock(&reg_mu);
