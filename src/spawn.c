@@ -11,9 +11,10 @@
  * signal mask and default SIGPIPE, SIGINT and SIGTERM (hnbatch blocks
  * INT/TERM and ignores PIPE), its own process group (a ^C at the terminal
  * does not reach it, and a timeout can kill the whole group), the pipe as
- * stdin, our stderr as stdout. (Not posix_spawn: with -Iinclude this
- * module's header hides <spawn.h>, and the child's setup is spelled out in
- * child() below.)
+ * stdin, our stderr as stdout, and PR_SET_PDEATHSIG. It waits on a `go`
+ * pipe until the parent has set and registered its process group. (Not
+ * posix_spawn: it has no attribute for prctl() nor for that wait, and with
+ * -Iinclude this module's header hides <spawn.h>.)
  *
  * Events: a pidfd (Linux pidfd_open) becomes readable when the child exits;
  * without one the caller polls spawn_reap(). The stdin pipe's write end is
@@ -28,9 +29,11 @@
  * (PR_SET_CHILD_SUBREAPER): a command's children orphaned by its shell's
  * exit, setsid escapees included, become ours instead of init's. Every
  * group spawned is remembered (`groups`, under reg_mu: the spawning thread
- * adds and reaps, the signal thread may kill) until it is found empty;
+ * adds and reaps, the signal thread may kill; reg_mu is held from before
+ * fork() to the registration) until it is found empty;
  * spawn_reap_orphans() reaps what is ours in groups whose shell was
- * reaped, spawn_kill_all() kills every group (a second signal), and
+ * reaped, spawn_kill_all() kills every group and closes spawning (a second
+ * signal), and
  * spawn_sweep() at the end kills the groups and every child we adopted,
  * and reaps them. Out of reach: the children of a command after hnbatch
  * itself was SIGKILLed (only the shell gets the parent-death signal; its
