@@ -60,19 +60,24 @@ $(BUILD)/hnfake: $(BUILD)/tests/hnfake.o $(TESTLIB) $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
 
 # Tests run the binary of the same build (HNBATCH_BIN) with fixtures from
-# tests/fixtures; each test program is one module's suite.
+# tests/fixtures; each test program is one module's suite. Each suite gets a
+# token in HNBATCH_TEST_RUN that every process it starts inherits; a process
+# still carrying it after the suite ended outlived its test: it is killed
+# and the suite fails (tests/leftovers.sh).
 check: $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
 	@fail=""; for t in $(TESTBIN); do \
-	  echo "== $$t"; \
+	  echo "== $$t"; tok="$(CURDIR)/$$t:$$$$"; \
+	  HNBATCH_TEST_RUN=$$tok \
 	  HNBATCH_BIN=$(CURDIR)/$(BUILD)/hnbatch HNFAKE_BIN=$(CURDIR)/$(BUILD)/hnfake \
 	  HNBATCH_SRC=$(CURDIR) HNBATCH_FIXTURES=$(CURDIR)/tests/fixtures \
-	    $$t >$$t.log 2>&1; rc=$$?; cat $$t.log; \
+	    $$t >$$t.log 2>&1; rc=$$?; \
+	  tests/leftovers.sh "$$tok" >>$$t.log 2>&1 || rc=1; cat $$t.log; \
 	  [ $$rc -eq 0 ] || fail="$$fail $$t"; \
 	done; \
 	if [ -n "$$fail" ]; then \
 	  for t in $$fail; do \
 	    echo "== FAILED: $$t (its failures again; whole log in $$t.log)"; \
-	    grep -E ':[FE]:|Sanitizer|^[0-9]+%:|timeout|Timeout' $$t.log | cut -c1-600 | tail -40; \
+	    grep -E ':[FE]:|Sanitizer|^[0-9]+%:|timeout|Timeout|^leftover' $$t.log | cut -c1-600 | tail -40; \
 	  done; \
 	  echo "make check: FAILED:$$fail"; exit 1; \
 	fi

@@ -16,7 +16,13 @@ struct fetch_opts {
 	const char *cacert;       /* extra CA bundle file, or NULL */
 	const char *user_agent;   /* NULL: "hnbatch/VERSION" */
 	int verbose;              /* curl's own debug output on stderr */
+	int discard_body;         /* 1: only the status matters: a body is
+	                             read up to FETCH_DISCARD_KEEP bytes and
+	                             the transfer ends there, complete
+	                             (FETCH_OK), whatever max_body says */
 };
+
+#define FETCH_DISCARD_KEEP 1024
 
 enum fetch_err {
 	FETCH_OK = 0,       /* a response arrived (any HTTP status) */

@@ -23,6 +23,8 @@
  * Bodies: each slot collects its body in a buffer that grows as needed and
  * refuses anything over max_body, both from Content-Length
  * (CURLOPT_MAXFILESIZE) and while receiving, so a 50 MiB body is never held.
+ * With discard_body (the alert webhook) the first FETCH_DISCARD_KEEP bytes
+ * are kept, the transfer is cut after them and still counts as complete.
  */
 #include "fetch.h"
 
@@ -47,6 +49,8 @@ struct slot {
 	size_t len, cap;
 	size_t max;
 	int too_big;
+	int discard;         /* opts.discard_body */
+	int cut;             /* discard: stopped reading after `max` bytes */
 	char *url;
 	char err[CURL_ERROR_SIZE];
 };
@@ -170,7 +174,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct slot *s = arg;
 	size_t n = size * nmemb;
-	if (s->len + n > s->max) {
+	if (s->discard && s->len + n > s->max) {
+		s->cut = 1;
+		n = s->max - s->len; /* keep what fits, then end the transfer */
+		if (n == 0)
+			return 0;
+	} else if (s->len + n > s->max) {
 		s->too_big = 1;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
@@ -186,7 +195,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	}
 	memcpy(s->buf + s->len, data, n);
 	s->len += n;
-	return n;
+	return s->cut ? 0 : n;
 }
 
 static int setup_easy(struct fetcher *f, struct slot *s)
@@ -213,7 +222,7 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 	if (o->connect_timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 				 o->connect_timeout_ms);
-	if (o->max_body > 0)
+	if (o->max_body > 0 && !o->discard_body)
 		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 				 (curl_off_t)o->max_body);
 	if (o->cacert)
@@ -223,6 +232,9 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 	if (share)
 		curl_easy_setopt(e, CURLOPT_SHARE, share);
 	s->max = o->max_body > 0 ? o->max_body : SIZE_MAX - 1;
+	s->discard = o->discard_body;
+	if (s->discard)
+		s->max = FETCH_DISCARD_KEEP;
 	return 0;
 }
 
@@ -322,6 +334,7 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	s->user = user;
 	s->len = 0;
 	s->too_big = 0;
+	s->cut = 0;
 	s->err[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
 	/* Wait for a connection that may multiplex only where one can: over
@@ -423,12 +436,13 @@ static enum fetch_err classify(CURLcode rc, const struct slot *s)
 	switch (rc) {
 	case CURLE_OK:
 		return FETCH_OK;
+	case CURLE_WRITE_ERROR:
+		return s->cut ? FETCH_OK : s->too_big ? FETCH_TOO_BIG
+						   : FETCH_NOMEM;
 	case CURLE_OPERATION_TIMEDOUT:
 		return FETCH_TIMEOUT;
 	case CURLE_FILESIZE_EXCEEDED:
 		return FETCH_TOO_BIG;
-	case CURLE_WRITE_ERROR:
-		return s->too_big ? FETCH_TOO_BIG : FETCH_NOMEM;
 	case CURLE_OUT_OF_MEMORY:
 		return FETCH_NOMEM;
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -488,7 +502,7 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d)
 			s->buf[s->len] = '\0';
 		d->body = s->buf ? s->buf : "";
 		d->len = s->buf ? s->len : 0;
-		d->errmsg = rc == CURLE_OK ? ""
+		d->errmsg = rc == CURLE_OK || d->err == FETCH_OK ? ""
 			  : s->err[0] ? s->err : curl_easy_strerror(rc);
 		curl_multi_remove_handle(f->multi, e);
 		f->lent = s;

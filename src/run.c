@@ -37,6 +37,7 @@
 #include "output.h"
 #include "progress.h"
 #include "sig.h"
+#include "spawn.h"
 #include "state.h"
 
 struct run {
@@ -62,6 +63,7 @@ static void on_signal(int signo, int force, void *arg)
 	struct run *r = arg;
 	if (force) {
 		static const char msg[] = "hnbatch: second signal: exiting now\n";
+		spawn_kill_all(); /* alert commands and their groups first */
 		ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
 		(void)ignored;
 		fileutil_remove_temps();

@@ -13,11 +13,14 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +87,7 @@ struct hook {
 	char url[64];
 	pthread_mutex_t mu;
 	unsigned status;          /* guarded by mu: the answer */
+	size_t answer_len;        /* guarded by mu: its body's size (0: "ok") */
 	char **bodies;            /* guarded by mu: every POST body */
 	size_t n;
 };
@@ -118,6 +122,7 @@ static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c,
 	}
 	pthread_mutex_lock(&h->mu);
 	unsigned status = h->status;
+	size_t alen = h->answer_len;
 	char **nb = realloc(h->bodies, (h->n + 1) * sizeof *nb);
 	if (nb) {
 		h->bodies = nb;
@@ -125,8 +130,14 @@ static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c,
 		u->p = NULL;
 	}
 	pthread_mutex_unlock(&h->mu);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
+	char *big = alen ? malloc(alen) : NULL;
+	if (big)
+		memset(big, 'x', alen);
+	struct MHD_Response *r = big
+		? MHD_create_response_from_buffer(alen, big,
+						  MHD_RESPMEM_MUST_FREE)
+		: MHD_create_response_from_buffer(3, (void *)"ok\n",
+						  MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -165,6 +176,13 @@ static struct hook *hook_start(unsigned status)
 	snprintf(h->url, sizeof h->url, "http://127.0.0.1:%u/hook",
 		 (unsigned)info->port);
 	return h;
+}
+
+static void hook_set_answer_len(struct hook *h, size_t len)
+{
+	pthread_mutex_lock(&h->mu);
+	h->answer_len = len;
+	pthread_mutex_unlock(&h->mu);
 }
 
 static void hook_set_status(struct hook *h, unsigned status)
@@ -359,6 +377,38 @@ START_TEST(test_webhook_once_each)
 	}
 	pthread_mutex_unlock(&h->mu);
 	runbin_result_free(&res);
+	hook_stop(h);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A webhook that answers 2xx with a body over --max-body (a chat service's
+ * verbose reply) has accepted the alert: the body is not the point, so it
+ * is read up to a small limit and dropped, and the delivery is made once,
+ * not retried, spooled and posted again by every later run. */
+START_TEST(test_webhook_big_2xx_body_delivered)
+{
+	struct fakeapi *api = fakeapi_start();
+	struct hook *h = hook_start(200);
+	hook_set_answer_len(h, 256 * 1024);
+	put_story(api, 211, "big answer", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool");
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "211",
+			       "--threshold", "2", "--webhook", h->url,
+			       "--max-body", "4096", "--alert-spool", spool,
+			       "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_int_eq(hook_count(h, 211), 1);
+	char *sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && *sp == '\0', "spool: %s", sp ? sp : "(none)");
+	free(sp);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
 	hook_stop(h);
 	fakeapi_stop(api);
 }
@@ -794,8 +844,11 @@ START_TEST(test_bad_spool_is_an_error)
 	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool");
 	FILE *f = fopen(spool, "w");
 	ck_assert_ptr_nonnull(f);
+	/* a bad line that is not the last one: not a torn append */
 	fputs("{\"id\":1,\"title\":\"a\",\"comments\":3,\"dest\":\"cmd\"}\n"
-	      "{\"id\":2,\"tit", f);
+	      "{\"id\":2,\"tit\n"
+	      "{\"id\":3,\"title\":\"c\",\"comments\":3,\"dest\":\"cmd\"}\n",
+	      f);
 	fclose(f);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "801",
 			       "--threshold", "2", "--alert-cmd", "true",
@@ -817,6 +870,570 @@ START_TEST(test_bad_spool_is_an_error)
 }
 END_TEST
 
+static void put_spool(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Every line of a spool is whole: it ends with a newline and is JSON.
+ * Returns the number of lines, or -1 (with the bad one in *bad). */
+static long spool_lines_whole(const char *path, char **bad)
+{
+	char *sp = tu_slurp(path, NULL);
+	ck_assert_ptr_nonnull(sp);
+	long n = 0;
+	for (char *p = sp; *p;) {
+		char *nl = strchr(p, '\n');
+		json_object *o = nl ? (*nl = '\0', json_tokener_parse(p))
+				    : NULL;
+		if (!o) {
+			*bad = strdup(p);
+			free(sp);
+			return -1;
+		}
+		json_object_put(o);
+		n++;
+		p = nl + 1;
+	}
+	free(sp);
+	return n;
+}
+
+/* A power cut (or a full disk, before the fix) in the middle of a journal
+ * append leaves a last line without its newline: it is dropped with a
+ * warning naming it, and the rest is delivered. */
+START_TEST(test_torn_last_spool_line_dropped)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 821, "x", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *log = tu_path(dir, "delivered"), *cmd;
+	put_spool(spool, "{\"id\":1,\"title\":\"a\",\"comments\":3,"
+		  "\"dest\":\"cmd\"}\n{\"id\":2,\"tit");
+	ck_assert_int_ge(asprintf(&cmd, "cat >> '%s'", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "821",
+			       "--threshold", "1000", "--alert-cmd", cmd,
+			       "--alert-spool", spool, NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	char *where;
+	ck_assert_int_ge(asprintf(&where, "%s:2: dropping a torn last line",
+				  spool), 0);
+	ck_assert_msg(strstr(res.err, where), "%s", res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_lines(got) == 1 &&
+		      strstr(got, "\"id\":1,"), "delivered: %s", got);
+	char *sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && *sp == '\0', "spool: %s", sp);
+	free(sp);
+	free(got);
+	free(where);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A tmpfs of `kib` KiB at dir, in a private mount namespace of this test
+ * process (a Check fork: the namespace goes with it; the binaries it runs
+ * share it). Needs root, as CI has. */
+static void small_fs(const char *dir, int kib)
+{
+	char opt[64];
+	snprintf(opt, sizeof opt, "size=%dk,mode=0755", kib);
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0 &&
+		      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		      mount("tmpfs", dir, "tmpfs", 0, opt) == 0,
+		      "a small tmpfs at %s: %s (needs root)", dir,
+		      strerror(errno));
+}
+
+/* The disk fills while alerts are journaled: a clear message and exit
+ * status 1; no append is left half-written, so the next run (with space)
+ * reads the spool and delivers what it holds instead of exiting 2. */
+START_TEST(test_full_disk_journal_whole_lines)
+{
+	struct fakeapi *api = fakeapi_start();
+	char *dir = tu_tmpdir("check_alert"), *fs = tu_path(dir, "fs"),
+	     *spool = tu_path(fs, "spool"), *fill = tu_path(fs, "fill"),
+	     *log = tu_path(dir, "delivered"), *cmd, title[301];
+	ck_assert_int_eq(mkdir(fs, 0755), 0);
+	small_fs(fs, 16);
+	/* 3 of the 4 pages filled: the journal has one page (~8 lines) */
+	char page[4096];
+	memset(page, '.', sizeof page);
+	FILE *f = fopen(fill, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(fwrite(page, 1, sizeof page, f), sizeof page);
+	ck_assert_int_eq(fclose(f), 0);
+	memset(title, 't', 300);
+	title[300] = '\0';
+	const char *args[64] = { "--api", fakeapi_url(api), "--threshold",
+				 "2", "--alert-spool", spool, "--alert-retries",
+				 "0", "--format", "jsonl", "--alert-cmd" };
+	size_t na = 11;
+	char ids[20][16];
+	ck_assert_int_ge(asprintf(&cmd, "cat >> '%s'", log), 0);
+	args[na++] = cmd;
+	for (int i = 0; i < 20; i++) {
+		put_story(api, (uint64_t)(830 + i), title, 3);
+		snprintf(ids[i], sizeof ids[i], "%d", 830 + i);
+		args[na++] = "--id";
+		args[na++] = ids[i];
+	}
+	struct runbin_result res;
+	/* 1: every delivery is made; the journal cannot be written */
+	run(args, &res);
+	char *msg;
+	ck_assert_int_ge(asprintf(&msg, "%s: cannot record raised alerts: "
+				  "No space left on device", spool), 0);
+	ck_assert_msg(res.exited && res.status == 1 && strstr(res.err, msg),
+		      "%s: %.1500s", runbin_describe(&res), res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_lines(got) == 20, "delivered: %.1500s", got);
+	free(got);
+	runbin_result_free(&res);
+	/* 2: every delivery fails, and the spool cannot be rewritten: what
+	 * the journal holds is whole lines */
+	args[11] = "exit 1";
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 1 && strstr(res.err, msg),
+		      "%s: %.1500s", runbin_describe(&res), res.err);
+	runbin_result_free(&res);
+	char *bad = NULL;
+	long n = spool_lines_whole(spool, &bad); /* 0 when no batch fit */
+	ck_assert_msg(n >= 0, "spool: torn line %.300s", bad ? bad : "");
+	/* 3: with space again, the next run delivers what was journaled */
+	ck_assert_int_eq(unlink(fill), 0);
+	ck_assert_int_eq(unlink(log), 0);
+	const char *again[] = { "--api", fakeapi_url(api), "--id", "830",
+				"--threshold", "1000", "--alert-cmd", cmd,
+				"--alert-spool", spool, NULL };
+	run(again, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	got = tu_slurp(log, NULL);
+	ck_assert_msg((long)count_lines(got) == n,
+		      "delivered %.1500s, journaled %ld", got ? got : "", n);
+	free(got);
+	runbin_result_free(&res);
+	umount2(fs, MNT_DETACH);
+	tu_rm_rf(dir);
+	free(msg);
+	free(dir);
+	free(fs);
+	free(spool);
+	free(fill);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+struct compact_gate {
+	const char *log;          /* a line per delivery */
+	size_t want;              /* deliveries */
+	size_t summaries;         /* iteration summaries seen at that point */
+};
+
+static int delivered_then_two_iterations(struct runbin *rb, void *arg)
+{
+	struct compact_gate *g = arg;
+	size_t len;
+	size_t sums = count_str(runbin_stderr(rb, &len), " roots, ");
+	if (!g->summaries) {
+		char *got = tu_slurp(g->log, NULL);
+		if (count_lines(got) >= g->want)
+			g->summaries = sums + 1;
+		free(got);
+		return 0;
+	}
+	return sums >= g->summaries + 2;
+}
+
+/* --period: delivered alerts leave the spool's journal while the run goes
+ * on, so a SIGKILL two iterations later leaves nothing of them for the
+ * next run to deliver again. */
+START_TEST(test_period_compacts_journal)
+{
+	struct fakeapi *api = fakeapi_start();
+	for (int i = 0; i < 3; i++)
+		put_story(api, (uint64_t)(861 + i), "periodic", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *log = tu_path(dir, "delivered"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "861",
+			       "--id", "862", "--id", "863", "--threshold",
+			       "2", "--alert-cmd", cmd, "--alert-spool", spool,
+			       "--period", "0.3", "--format", "jsonl", NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	struct compact_gate g = { log, 3, 0 };
+	int seen = runbin_wait_until(rb, delivered_then_two_iterations, &g,
+				     20, TIMEOUT);
+	runbin_kill(rb, SIGKILL);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(seen, "3 deliveries and 2 more iterations: not seen: "
+		      "%s", res.err);
+	char *sp = tu_slurp(spool, NULL);
+	ck_assert_msg(sp && *sp == '\0', "spool after the kill: %s", sp);
+	free(sp);
+	runbin_result_free(&res);
+	/* the next run has nothing to deliver again */
+	const char *again[] = { "--api", fakeapi_url(api), "--id", "861",
+				"--threshold", "1000", "--alert-cmd", cmd,
+				"--alert-spool", spool, NULL };
+	run(again, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_lines(got) == 3, "delivered: %s", got);
+	free(got);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* README: "delivered at least once (possibly twice)". The sequence that
+ * made it three times: run 1 journals alert 871 and delivers it, and is
+ * killed before the delivery is confirmed and before --state is saved (the
+ * crawl of 872 is still going); run 2 delivers 871 from the spool, and its
+ * crawl raised 871 again, since the state never recorded it. Here the
+ * command itself SIGKILLs hnbatch right after delivering (once). */
+START_TEST(test_killed_before_state_save_at_most_twice)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 871, "twice at most", 3);
+	put_story(api, 872, "held", 1);
+	struct fakeapi_fault slow = { .delay_ms = 60000 };
+	fakeapi_fault(api, 872001, &slow);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool"),
+	     *state = tu_path(dir, "state.json"),
+	     *log = tu_path(dir, "delivered"),
+	     *mark = tu_path(dir, "killed"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "cat >> '%s'; [ -e '%s' ] || "
+				  "{ touch '%s'; kill -KILL $PPID; }", log,
+				  mark, mark), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "871",
+			       "--id", "872", "--threshold", "2",
+			       "--alert-cmd", cmd, "--alert-spool", spool,
+			       "--state", state, "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.signal == SIGKILL, "%s: %s", runbin_describe(&res),
+		      res.err);
+	runbin_result_free(&res);
+	fakeapi_fault(api, 872001, NULL);
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && count_str(got, "\"id\":871,") == 2,
+		      "delivered %zu times", count_str(got, "\"id\":871,"));
+	free(got);
+	runbin_result_free(&res);
+	/* and a third run, with the state saved, has nothing to do */
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	got = tu_slurp(log, NULL);
+	ck_assert_int_eq(count_str(got, "\"id\":871,"), 2);
+	free(got);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
+	free(state);
+	free(log);
+	free(mark);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* 1 once pid is gone (or a zombie: dead, waiting for its parent). */
+static int proc_gone(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return kill(pid, 0) != 0 && errno == ESRCH;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* Wait (up to ms) until pid is gone. */
+static int wait_gone(pid_t pid, int ms)
+{
+	double end = clock_now_ms() + ms;
+	while (!proc_gone(pid)) {
+		if (clock_now_ms() > end)
+			return 0;
+		poll(NULL, 0, 10); /* polls the condition, with a limit */
+	}
+	return 1;
+}
+
+static int file_has_line(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	char *s = tu_slurp(arg, NULL);
+	int ok = s && strchr(s, '\n');
+	free(s);
+	return ok;
+}
+
+/* Every process a test starts is gone when the test ends: an alert command
+ * (its own process group) and what it started in the background outlive a
+ * SIGKILLed hnbatch, and runbin kills them (the binary's session) when it
+ * finishes. The Makefile's check target also fails a suite that leaves
+ * one. */
+START_TEST(test_no_process_outlives_its_run)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 881, "left behind", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & echo $$ $! > '%s.tmp'; "
+				  "mv '%s.tmp' '%s'; wait", pids, pids, pids),
+			 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "881",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
+	runbin_kill(rb, SIGKILL);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	char *text = tu_slurp(pids, NULL);
+	int sh = 0, bg = 0;
+	if (text)
+		sscanf(text, "%d %d", &sh, &bg);
+	int gone = sh > 0 && bg > 0 && proc_gone(sh) && proc_gone(bg);
+	if (sh > 0) /* whatever the outcome, none of it outlives the test */
+		kill(sh, SIGKILL);
+	if (bg > 0)
+		kill(bg, SIGKILL);
+	ck_assert_msg(seen && sh > 0 && bg > 0, "command not started: %s",
+		      res.err);
+	ck_assert_msg(gone, "after runbin_finish: shell %d %s, background "
+		      "%d %s", sh, proc_gone(sh) ? "gone" : "alive", bg,
+		      proc_gone(bg) ? "gone" : "alive");
+	free(text);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+static int exited(struct runbin *rb, void *arg)
+{
+	(void)arg;
+	return runbin_exited(rb);
+}
+
+/* Read "A B" pids from path. */
+static void read_pids(const char *path, int *a, int *b)
+{
+	char *text = tu_slurp(path, NULL);
+	*a = *b = 0;
+	if (text)
+		sscanf(text, "%d %d", a, b);
+	free(text);
+}
+
+/* hnbatch SIGKILLed while a command runs: the command (its shell) goes
+ * with it (PR_SET_PDEATHSIG), it is not left running on its own. Checked
+ * before runbin_finish, which would kill it anyway. */
+START_TEST(test_sigkill_takes_command_down)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 891, "killed", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo $$ > '%s.tmp'; mv '%s.tmp' "
+				  "'%s'; exec sleep 600", pids, pids, pids),
+			 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "891",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
+	runbin_kill(rb, SIGKILL);
+	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	int sh, none;
+	read_pids(pids, &sh, &none);
+	int gone = sh > 0 && wait_gone(sh, 5000);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(seen && dead && sh > 0, "not started or not killed: %s",
+		      res.err);
+	ck_assert_msg(gone, "the command (pid %d) outlived hnbatch", sh);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A second SIGINT exits at once: the commands' process groups (a
+ * background child included) are killed first. */
+START_TEST(test_second_signal_kills_commands)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 892, "second signal", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & echo $$ $! > '%s.tmp'; "
+				  "mv '%s.tmp' '%s'; wait", pids, pids, pids),
+			 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "892",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
+	runbin_kill(rb, SIGINT);
+	int first = runbin_wait_stderr(rb, "SIGINT: stopping", TIMEOUT);
+	runbin_kill(rb, SIGINT);
+	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	int sh, bg;
+	read_pids(pids, &sh, &bg);
+	int gone = sh > 0 && bg > 0 && wait_gone(sh, 5000) &&
+		   wait_gone(bg, 5000);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(seen && first && dead && bg > 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(gone, "after the second signal: shell %d %s, "
+		      "background %d %s", sh, proc_gone(sh) ? "gone" : "alive",
+		      bg, proc_gone(bg) ? "gone" : "alive");
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A command that leaves a background child in its group and one in a
+ * session of its own (setsid) is delivered (exit 0), and hnbatch kills
+ * both before it exits: nothing it started holds its stderr open or runs
+ * on after it. Checked before runbin_finish, whose sweep of the binary's
+ * session would kill the first anyway (and cannot find the second). */
+START_TEST(test_command_leftovers_killed_at_exit)
+{
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 893, "leftovers", 3);
+	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
+	     *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & a=$!; setsid sleep 600 & "
+				  "echo $a $! > '%s.tmp'; mv '%s.tmp' '%s'",
+				  pids, pids, pids), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "893",
+			       "--threshold", "2", "--alert-cmd", cmd, NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	int bg, escaped;
+	read_pids(pids, &bg, &escaped);
+	int gone_bg = bg > 0 && proc_gone(bg);
+	int gone_esc = escaped > 0 && proc_gone(escaped);
+	if (bg > 0) /* whatever the outcome, none of it outlives the test */
+		kill(bg, SIGKILL);
+	if (escaped > 0)
+		kill(escaped, SIGKILL);
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_msg(dead && res.exited && res.status == 0 && bg > 0 &&
+		      escaped > 0, "%s: %s", runbin_describe(&res), res.err);
+	ck_assert_msg(gone_bg && gone_esc, "at hnbatch's exit: background "
+		      "%d %s, setsid %d %s", bg, gone_bg ? "gone" : "alive",
+		      escaped, gone_esc ? "gone" : "alive");
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(pids);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* A title over 128 KiB: HN_TITLE alone would make execve fail with E2BIG
+ * and the alert could never be delivered. HN_TITLE is cut to 4 KiB on a
+ * UTF-8 boundary; stdin's JSON has the whole title. */
+START_TEST(test_huge_title_delivered)
+{
+	struct fakeapi *api = fakeapi_start();
+	size_t n = 100 * 1024;                 /* 200 KiB of "é" */
+	char *title = malloc(2 * n + 2);
+	ck_assert_ptr_nonnull(title);
+	title[0] = 'a';                        /* é straddles every 4096 */
+	for (size_t i = 0; i < n; i++)
+		memcpy(title + 1 + 2 * i, "\xc3\xa9", 2);
+	title[1 + 2 * n] = '\0';
+	put_story(api, 894, title, 3);
+	char *dir = tu_tmpdir("check_alert"), *env = tu_path(dir, "env"),
+	     *in = tu_path(dir, "stdin"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "printf '%%s' \"$HN_TITLE\" > '%s'; "
+				  "cat > '%s'", env, in), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "894",
+			       "--threshold", "2", "--alert-cmd", cmd,
+			       "--alert-retries", "0", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %.2000s",
+		      runbin_describe(&res), strstr(res.err, "not delivered")
+		      ? strstr(res.err, "not delivered") : res.err);
+	size_t elen = 0;
+	char *e = tu_slurp(env, &elen);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(elen, 4095);         /* 'a' + 2047 whole "é" */
+	ck_assert(memcmp(e, title, elen) == 0);
+	char *got = tu_slurp(in, NULL);
+	json_object *o = got ? json_tokener_parse(got) : NULL, *v;
+	ck_assert_msg(o && json_object_object_get_ex(o, "title", &v) &&
+		      strcmp(json_object_get_string(v), title) == 0,
+		      "stdin's title is not the whole title");
+	json_object_put(o);
+	free(got);
+	free(e);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(env);
+	free(in);
+	free(cmd);
+	free(title);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -824,6 +1441,7 @@ static Suite *alert_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_slow_cmd_never_delays_results);
 	tcase_add_test(tc, test_webhook_once_each);
+	tcase_add_test(tc, test_webhook_big_2xx_body_delivered);
 	tcase_add_test(tc, test_webhook_500_retried_spooled_redelivered);
 	tcase_add_test(tc, test_cmd_timeout_spooled_then_delivered);
 	tcase_add_test(tc, test_sigkill_journaled_in_spool);
@@ -832,6 +1450,15 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_sigint_still_delivers);
 	tcase_add_test(tc, test_periodic_alerts_once);
 	tcase_add_test(tc, test_bad_spool_is_an_error);
+	tcase_add_test(tc, test_torn_last_spool_line_dropped);
+	tcase_add_test(tc, test_full_disk_journal_whole_lines);
+	tcase_add_test(tc, test_period_compacts_journal);
+	tcase_add_test(tc, test_killed_before_state_save_at_most_twice);
+	tcase_add_test(tc, test_no_process_outlives_its_run);
+	tcase_add_test(tc, test_sigkill_takes_command_down);
+	tcase_add_test(tc, test_second_signal_kills_commands);
+	tcase_add_test(tc, test_command_leftovers_killed_at_exit);
+	tcase_add_test(tc, test_huge_title_delivered);
 	suite_add_tcase(s, tc);
 	return s;
 }

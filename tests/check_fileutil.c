@@ -1,6 +1,7 @@
 /* check_fileutil.c — lock files and atomic replacement: the new content
  * and mode, the directory fsync'd, no temporary file left by any failure,
- * the old file untouched by one, a second lock refused.
+ * the old file untouched by one, a second lock refused, and the umask left
+ * alone while another thread spawns commands.
  *
  * rename() and fsync() are interposed here (a definition in the test
  * program wins over libc's for the code linked into it): fsync records
@@ -10,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +21,11 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileutil.h"
+#include "spawn.h"
 #include "testutil.h"
 
 static int fail_rename;            /* errno to fail rename() with, or 0 */
@@ -316,6 +321,90 @@ START_TEST(test_fifo_and_socket_written_directly)
 }
 END_TEST
 
+struct spawner {
+	const char *dir;
+	atomic_int stop;           /* set by the test thread */
+	int started, ended, failed; /* the spawner's; read after join */
+};
+
+/* Spawn `umask > DIR/umask.N` commands one after another until told to
+ * stop (and at least 50). Records only; asserts nothing. */
+static void *spawner(void *arg)
+{
+	struct spawner *sp = arg;
+	static char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
+	while (sp->started < 50 || !atomic_load(&sp->stop)) {
+		char cmd[256], why[200];
+		snprintf(cmd, sizeof cmd, "umask > '%s/umask.%d'", sp->dir,
+			 sp->started);
+		struct spawn s;
+		if (spawn_start(&s, cmd, envp, "", 0, why, sizeof why) != 0) {
+			sp->failed++;
+			break;
+		}
+		sp->started++;
+		int st;
+		if (tu_spawn_wait(&s, &st, 20000) == 1 && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0)
+			sp->ended++;
+		spawn_release(&s);
+	}
+	return NULL;
+}
+
+/* The umask is read, never set: a file gets 0666 & ~umask, and a command
+ * forked by another thread meanwhile never sees a umask changed for a
+ * moment (the old way of reading it, umask(0) then umask(old), opened
+ * that window). The test thread keeps computing modes and replacing
+ * files while the other spawns. */
+START_TEST(test_mode_from_umask_while_spawning)
+{
+	char *dir = tu_tmpdir("check_fileutil"), *sdir = tu_path(dir, "s");
+	char *path = tu_path(dir, "f");
+	char err[256] = "";
+	ck_assert_int_eq(mkdir(sdir, 0700), 0);
+	struct spawner sp = { .dir = sdir };
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, spawner, &sp), 0);
+	int replaced = 0, bad_mode = 0, modes_ok = 1;
+	for (; replaced < 300; replaced++) {
+		for (int k = 0; k < 200; k++)
+			modes_ok &= fileutil_new_mode() == 0640;
+		if (fileutil_replace(path, write_text, "x\n", err,
+				     sizeof err) != 0)
+			break;
+		struct stat st;
+		bad_mode += stat(path, &st) != 0 || (st.st_mode & 0777) != 0640;
+	}
+	atomic_store(&sp.stop, 1);
+	pthread_join(th, NULL);
+	ck_assert_msg(replaced == 300, "replace: %s", err);
+	ck_assert_int_eq(bad_mode, 0);
+	ck_assert(modes_ok);
+	ck_assert_int_eq(sp.failed, 0);
+	ck_assert_int_eq(sp.ended, sp.started);
+	int other = 0;
+	char seen[64] = "";
+	for (int i = 0; i < sp.started; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "umask.%d", i);
+		char *p = tu_path(sdir, name), *u = tu_slurp(p, NULL);
+		if (!u || strcmp(u, "0027\n") != 0) {
+			other++;
+			snprintf(seen, sizeof seen, "%s", u ? u : "(none)");
+		}
+		free(u);
+		free(p);
+	}
+	ck_assert_msg(other == 0, "%d of %d commands saw another umask: %s",
+		      other, sp.started, seen);
+	tu_rm_rf(dir);
+	free(path);
+	free(sdir);
+	free(dir);
+}
+END_TEST
+
 static Suite *fileutil_suite(void)
 {
 	Suite *s = suite_create("fileutil");
@@ -326,6 +415,7 @@ static Suite *fileutil_suite(void)
 	tcase_add_test(tc, test_symlink_followed_mode_kept);
 	tcase_add_test(tc, test_devices_written_directly);
 	tcase_add_test(tc, test_fifo_and_socket_written_directly);
+	tcase_add_test(tc, test_mode_from_umask_while_spawning);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -333,5 +423,6 @@ static Suite *fileutil_suite(void)
 int main(void)
 {
 	umask(027);
+	signal(SIGPIPE, SIG_IGN);
 	return tu_run(fileutil_suite());
 }

@@ -8,10 +8,17 @@
  * round is capped at 20 ms and waitpid(WNOHANG) checked each time). Once the
  * child is reaped the pipes are drained without blocking — whatever it wrote
  * is already in them — and closed, so a grandchild keeping a pipe open
- * cannot hold a test up. Nothing here is shared between threads. */
+ * cannot hold a test up. Nothing here is shared between threads.
+ *
+ * The child is a session leader (setsid), so every process it starts that
+ * does not leave on purpose — alert commands are in process groups of
+ * their own, but in its session — can be found after it ended:
+ * runbin_finish() kills whatever is left in the session, and waits until
+ * none of it is alive, so nothing a test started outlives it. */
 #include "runbin.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -237,7 +244,7 @@ static void child(pid_t parent, int in, int out, int err, int ep,
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(127);
-	setpgid(0, 0);
+	setsid(); /* its own session and process group */
 	/* in/out/err are >= 3 (tu_run() holds 0-2), so no dup2 clobbers a
 	 * source still to be used. */
 	if (in < 0)
@@ -422,6 +429,57 @@ int runbin_wait_stdout(struct runbin *rb, const char *needle, int timeout_ms)
 	return runbin_wait_until(rb, has_out, (void *)needle, -1, timeout_ms);
 }
 
+/* Processes of session sid that are alive (not zombies), up to n of them
+ * into pids. Returns how many were found. */
+static size_t session_alive(pid_t sid, pid_t *pids, size_t n)
+{
+	DIR *d = opendir("/proc");
+	size_t k = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)) && k < n) {
+		char path[300], buf[1024];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		char *p = strrchr(buf, ')'), state;
+		int ppid, pgrp, session;
+		if (p && sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgrp,
+				&session) == 4 && session == sid &&
+		    state != 'Z')
+			pids[k++] = pid;
+	}
+	if (d)
+		closedir(d);
+	return k;
+}
+
+/* Kill what is left of the binary's session and wait (at most 10 s) until
+ * none of it is alive; killed orphans are reaped by init. */
+static void kill_session(pid_t sid)
+{
+	long long until = now_ms() + 10000;
+	pid_t pids[256];
+	size_t n;
+	while ((n = session_alive(sid, pids, 256)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		if (now_ms() > until) {
+			fprintf(stderr, "runbin: %zu processes of session %d "
+				"survive SIGKILL\n", n, (int)sid);
+			return;
+		}
+		poll(NULL, 0, 5); /* a killed process takes a moment */
+	}
+}
+
 int runbin_finish(struct runbin *rb, int timeout_ms,
 		  struct runbin_result *res)
 {
@@ -452,6 +510,7 @@ int runbin_finish(struct runbin *rb, int timeout_ms,
 		}
 	}
 	release(rb);
+	kill_session(rb->pid);
 	res->timed_out = rb->timed_out;
 	res->status = -1;
 	if (rb->wstatus != -1 && WIFEXITED(rb->wstatus)) {

@@ -1,10 +1,11 @@
 /* runbin.h — running the real hnbatch binary from a test.
  *
  * The binary is $HNBATCH_BIN (default "./hnbatch"). It runs in its own
- * process group with stdin from a pipe (or /dev/null), stdout and stderr into
- * pipes that are read as the child writes (poll(2) on all of them, so a
- * large output never deadlocks), its signal dispositions and mask reset, and
- * the test's environment plus the extra "NAME=VALUE" entries given.
+ * session (and so process group) with stdin from a pipe (or /dev/null),
+ * stdout and stderr into pipes that are read as the child writes (poll(2)
+ * on all of them, so a large output never deadlocks), its signal
+ * dispositions and mask reset, and the test's environment plus the extra
+ * "NAME=VALUE" entries given.
  *
  * Waiting never sleeps for a fixed time: it polls the pipes (and a pidfd for
  * the child's exit) until the condition holds or the deadline passes.
@@ -80,7 +81,9 @@ int runbin_wait_until(struct runbin *rb,
 		      int poll_ms, int timeout_ms);
 
 /* Wait for the child to exit (SIGKILL to its group at the deadline), drain
- * its output into *res and free rb. Returns 0, or -1 when waiting failed. */
+ * its output into *res, kill every process left in its session (what it
+ * started: alert commands and their children) and wait until they are
+ * gone, and free rb. Returns 0, or -1 when waiting failed. */
 int runbin_finish(struct runbin *rb, int timeout_ms,
 		  struct runbin_result *res);
 

@@ -5,10 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "clock.h"
+#include "spawn.h"
 
 char *tu_tmpdir(const char *name)
 {
@@ -59,6 +63,33 @@ void tu_rm_rf(const char *dir)
 {
 	ck_assert_msg(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ||
 		      errno == ENOENT, "removing %s: %s", dir, strerror(errno));
+}
+
+int tu_spawn_wait(struct spawn *s, int *status, int timeout_ms)
+{
+	double end = clock_now_ms() + timeout_ms;
+	for (;;) {
+		int r = spawn_reap(s, status);
+		if (r != 0)
+			return r;
+		double left = end - clock_now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p[2];
+		nfds_t n = 0;
+		if (s->infd >= 0)
+			p[n++] = (struct pollfd){ .fd = s->infd,
+						  .events = POLLOUT };
+		if (s->pidfd >= 0)
+			p[n++] = (struct pollfd){ .fd = s->pidfd,
+						  .events = POLLIN };
+		if (s->pidfd < 0 && left > 20)
+			left = 20;
+		if (poll(p, n, (int)left + 1) < 0 && errno != EINTR)
+			return -1;
+		if (s->infd >= 0 && spawn_write(s))
+			spawn_close_stdin(s);
+	}
 }
 
 int tu_run(Suite *s)
