@@ -3,7 +3,9 @@
  *
  * A root whose `comments` is over --threshold raises an alert the moment it
  * completes (alert_on_root, the crawl's on_root callback, on a worker
- * thread). alert_raise() logs the alert and queues one delivery per
+ * thread); a comment whose own count is over --subthread-threshold, the
+ * moment its subtree is counted (alert_on_subthread), while the crawl goes
+ * on. alert_raise() logs the alert and queues one delivery per
  * configured destination (--alert-cmd, --webhook); it never waits for a
  * delivery. One alert thread delivers up to --alert-parallel at once,
  * retrying failures with backoff. alert_finish() (main, after results are
@@ -20,12 +22,27 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "crawl.h"
 #include "fetch.h"
 #include "result.h"
 #include "state.h"
 
+/* What an alert says: a story over --threshold, or a comment (a subthread)
+ * over --subthread-threshold. */
+enum alert_kind { ALERT_STORY = 0, ALERT_SUBTHREAD };
+
+struct alert_info {
+	enum alert_kind kind;
+	uint64_t id;              /* the story, or the comment */
+	uint64_t root;            /* the story (id itself for a story) */
+	uint64_t comments;        /* live comments below id */
+	uint32_t depth;           /* of the comment below its story; 0: story */
+	const char *title;        /* the story's, cleaned; NULL is "" */
+};
+
 struct alert_opts {
 	int64_t threshold;        /* alert when comments > threshold; < 0: never */
+	int64_t subthread_threshold; /* the same for comments; < 0: never */
 	const char *cmd;          /* /bin/sh -c CMD per alert, or NULL */
 	const char *webhook;      /* POST URL, or NULL */
 	const char *spool;        /* --alert-spool FILE, or NULL */
@@ -47,16 +64,21 @@ struct alerts;
 struct alerts *alert_start(const struct alert_opts *o, char *err,
 			   size_t errlen);
 
-/* Any thread. Logs "alert: ID has N comments (threshold T): TITLE" and queues
- * the deliveries; the title is copied (NULL is ""). Never blocks on a
- * delivery: it takes a mutex for a list append and wakes the alert thread. */
-void alert_raise(struct alerts *a, uint64_t id, const char *title,
-		 uint64_t comments);
+/* Any thread. Logs "alert: ID has N comments (threshold T): TITLE" (for a
+ * subthread "alert: comment ID in ROOT has N comments below it (depth D,
+ * subthread threshold T): TITLE") and queues the deliveries; ai and its
+ * title are copied. Never blocks on a delivery: it takes a mutex for a
+ * list append and wakes the alert thread. */
+void alert_raise(struct alerts *a, const struct alert_info *ai);
 
 /* struct crawl_opts.on_root callback (arg: struct alerts *): raises an alert
  * when r->comments is over the threshold and, with a state, the root was
  * never alerted before. */
 void alert_on_root(const struct root_result *r, void *arg);
+
+/* struct crawl_opts.on_subthread callback (arg: struct alerts *): raises a
+ * subthread alert for the comment, once per comment with a state. */
+void alert_on_subthread(const struct subthread *s, void *arg);
 
 /* Main thread, once: queue the stop sentinel, let the alert thread deliver
  * what is queued for up to timeout_s seconds (then it kills commands still

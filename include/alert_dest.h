@@ -27,8 +27,8 @@ struct watch {
 	int what;                 /* W_PID or W_IN (alert_dest.c) */
 };
 
-struct alert_data {               /* what is delivered */
-	uint64_t id, comments;
+struct alert_data {               /* what is delivered: an alert_info */
+	struct alert_info info;   /* info.title is `title` */
 	char *title;              /* cleaned title, malloc'd; "" when none */
 };
 
@@ -54,10 +54,10 @@ struct delivery {
 	struct attempt at;
 };
 
-/* A delivery of one alert to dest (title copied; NULL is ""). NULL on out
+/* A delivery of one alert to dest (ai and its title copied). NULL on out
  * of memory. alert_delivery_free releases an attempt still running too. */
-struct delivery *alert_delivery_new(uint64_t id, const char *title,
-				    uint64_t comments, enum alert_dest dest);
+struct delivery *alert_delivery_new(const struct alert_info *ai,
+				    enum alert_dest dest);
 void alert_delivery_free(struct delivery *d);
 
 struct alert_dests {

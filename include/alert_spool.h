@@ -16,12 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert.h"
+
 enum alert_dest { ALERT_DEST_CMD = 0, ALERT_DEST_WEBHOOK = 1 };
 
 /* What one line holds. */
 struct alert_rec {
-	uint64_t id, comments;
-	const char *title;        /* cleaned (text_clean) */
+	struct alert_info info;   /* info.title cleaned (text_clean) */
 	enum alert_dest dest;
 	unsigned attempts;        /* written only */
 	const char *reason;       /* written only */

@@ -123,7 +123,7 @@ static void attempt_done(struct alerts *a, struct loop *l, struct delivery *d,
 	if (ok) {
 		a->delivered++;
 		log_debug("alert %llu delivered to %s (attempt %u)",
-			  (unsigned long long)d->al.id, dest_name[d->dest],
+			  (unsigned long long)d->al.info.id, dest_name[d->dest],
 			  d->rt.attempts);
 		alert_delivery_free(d);
 		return;
@@ -133,7 +133,7 @@ static void attempt_done(struct alerts *a, struct loop *l, struct delivery *d,
 					     d->rt.attempts - 1, -1, NULL);
 		d->rt.not_before = clock_now_ms() + delay;
 		log_info("alert %llu: %s failed (%s); retry %u of %u in %.1fs",
-			 (unsigned long long)d->al.id, dest_name[d->dest],
+			 (unsigned long long)d->al.info.id, dest_name[d->dest],
 			 d->rt.reason, d->rt.attempts, a->o.retries,
 			 delay / 1000);
 		push(&l->ptail, d);
@@ -347,25 +347,37 @@ static void *alert_main(void *arg)
 
 /* ---- raising ------------------------------------------------------------ */
 
-void alert_raise(struct alerts *a, uint64_t id, const char *title,
-		 uint64_t comments)
+static void log_alert(const struct alerts *a, const struct alert_info *ai)
 {
-	log_info("alert: %llu has %llu comments (threshold %lld): %s",
-		 (unsigned long long)id, (unsigned long long)comments,
-		 (long long)a->o.threshold,
-		 title && *title ? title : "(no title)");
+	const char *t = ai->title && *ai->title ? ai->title : "(no title)";
+	if (ai->kind == ALERT_SUBTHREAD)
+		log_info("alert: comment %llu in %llu has %llu comments below "
+			 "it (depth %u, subthread threshold %lld): %s",
+			 (unsigned long long)ai->id,
+			 (unsigned long long)ai->root,
+			 (unsigned long long)ai->comments, (unsigned)ai->depth,
+			 (long long)a->o.subthread_threshold, t);
+	else
+		log_info("alert: %llu has %llu comments (threshold %lld): %s",
+			 (unsigned long long)ai->id,
+			 (unsigned long long)ai->comments,
+			 (long long)a->o.threshold, t);
+}
+
+void alert_raise(struct alerts *a, const struct alert_info *ai)
+{
+	log_alert(a, ai);
 	struct delivery *ds[2] = { NULL, NULL };
 	size_t n = 0;
 	bool oom = false;
-	if (a->o.cmd && !(ds[n++] = alert_delivery_new(id, title, comments,
-						       ALERT_DEST_CMD)))
+	if (a->o.cmd && !(ds[n++] = alert_delivery_new(ai, ALERT_DEST_CMD)))
 		oom = true;
-	if (a->o.webhook && !(ds[n++] = alert_delivery_new(id, title, comments,
-							   ALERT_DEST_WEBHOOK)))
+	if (a->o.webhook &&
+	    !(ds[n++] = alert_delivery_new(ai, ALERT_DEST_WEBHOOK)))
 		oom = true;
 	if (oom) {
 		log_error("alert %llu: out of memory; not delivered",
-			  (unsigned long long)id);
+			  (unsigned long long)ai->id);
 		alert_delivery_free(ds[0]);
 		alert_delivery_free(ds[1]);
 		n = 0;
@@ -388,7 +400,24 @@ void alert_on_root(const struct root_result *r, void *arg)
 		return;
 	if (a->o.state && state_claim_alert(a->o.state, r->id) == 0)
 		return; /* alerted by an earlier run or iteration */
-	alert_raise(a, r->id, r->title, r->comments);
+	struct alert_info ai = { .kind = ALERT_STORY, .id = r->id,
+				 .root = r->id, .comments = r->comments,
+				 .title = r->title };
+	alert_raise(a, &ai);
+}
+
+void alert_on_subthread(const struct subthread *s, void *arg)
+{
+	struct alerts *a = arg;
+	if (a->o.subthread_threshold < 0 ||
+	    s->comments <= (uint64_t)a->o.subthread_threshold)
+		return;
+	if (a->o.state && state_claim_alert(a->o.state, s->id) == 0)
+		return; /* this comment alerted before */
+	struct alert_info ai = { .kind = ALERT_SUBTHREAD, .id = s->id,
+				 .root = s->root_id, .comments = s->comments,
+				 .depth = s->depth, .title = s->root_title };
+	alert_raise(a, &ai);
 }
 
 /* ---- start, finish, free ---------------------------------------------- */
@@ -404,9 +433,9 @@ static int take_spooled(const struct alert_rec *r, void *arg)
 	if ((r->dest == ALERT_DEST_CMD && !a->o.cmd) ||
 	    (r->dest == ALERT_DEST_WEBHOOK && !a->o.webhook))
 		return 0;
-	struct delivery *d = alert_delivery_new(r->id, r->title, r->comments,
-						r->dest);
-	if (!d || (a->o.state && state_claim_alert(a->o.state, r->id) < 0)) {
+	struct delivery *d = alert_delivery_new(&r->info, r->dest);
+	if (!d || (a->o.state &&
+		   state_claim_alert(a->o.state, r->info.id) < 0)) {
 		alert_delivery_free(d);
 		return -1;
 	}
@@ -489,14 +518,14 @@ int alert_finish(struct alerts *a, double timeout_s)
 	}
 	for (struct delivery *d = a->lost; d; d = d->next) {
 		log_error("alert %llu (%llu comments%s) not delivered to %s: "
-			  "%s%s%s", (unsigned long long)d->al.id,
-			  (unsigned long long)d->al.comments,
+			  "%s%s%s", (unsigned long long)d->al.info.id,
+			  (unsigned long long)d->al.info.comments,
 			  d->from_spool ? ", from the spool" : "",
 			  dest_name[d->dest], d->rt.reason,
 			  spooled ? "; kept in " : "",
 			  spooled ? a->o.spool : "");
 		if (!spooled && a->o.state)
-			state_unclaim_alert(a->o.state, d->al.id);
+			state_unclaim_alert(a->o.state, d->al.info.id);
 	}
 	if (raised || loaded)
 		log_info("alerts: %llu raised, %llu deliveries made, %llu not "

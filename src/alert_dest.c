@@ -41,18 +41,18 @@
 
 enum { W_PID = 1, W_IN = 2 };
 
-struct delivery *alert_delivery_new(uint64_t id, const char *title,
-				    uint64_t comments, enum alert_dest dest)
+struct delivery *alert_delivery_new(const struct alert_info *ai,
+				    enum alert_dest dest)
 {
 	struct delivery *d = calloc(1, sizeof *d);
 	if (!d)
 		return NULL;
-	if (!(d->al.title = strdup(title ? title : ""))) {
+	if (!(d->al.title = strdup(ai->title ? ai->title : ""))) {
 		free(d);
 		return NULL;
 	}
-	d->al.id = id;
-	d->al.comments = comments;
+	d->al.info = *ai;
+	d->al.info.title = d->al.title;
 	d->dest = dest;
 	d->at.sp = (struct spawn){ .pidfd = -1, .infd = -1 };
 	d->at.w_pid = (struct watch){ d, W_PID };
@@ -128,8 +128,7 @@ static int start_cmd(struct alert_dests *x, struct delivery *d)
 {
 	struct spawn *sp = &d->at.sp;
 	struct alert_env env;
-	if (alert_msg_env(&env, x->envbase, x->nenv, d->al.id, d->al.title,
-			  d->al.comments) != 0) {
+	if (alert_msg_env(&env, x->envbase, x->nenv, &d->al.info) != 0) {
 		snprintf(d->rt.reason, sizeof d->rt.reason, "out of memory");
 		return -1;
 	}
@@ -177,8 +176,7 @@ static int cmd_reap(struct alert_dests *x, struct delivery *d, int *ok)
 
 int alert_dest_start(struct alert_dests *x, struct delivery *d)
 {
-	d->at.json = alert_msg_json(d->al.id, d->al.title, d->al.comments,
-				    &d->at.json_len);
+	d->at.json = alert_msg_json(&d->al.info, &d->at.json_len);
 	int rc = -1;
 	if (!d->at.json)
 		snprintf(d->rt.reason, sizeof d->rt.reason, "out of memory");

@@ -31,30 +31,45 @@ static char *var(const char *fmt, ...)
 	return n < 0 ? NULL : s;
 }
 
-/* "HN post ID has N comments: TITLE URL", malloc'd; NULL on OOM. */
-static char *alert_text(uint64_t id, const char *title, uint64_t comments)
+/* The alert in words, for chat services that show a "text" field:
+ * "HN post ID has N comments: TITLE URL", or "HN comment ID has N comments
+ * below it (in ROOT: TITLE) URL"; malloc'd, NULL on OOM. */
+static char *alert_text(const struct alert_info *ai, const char *title)
 {
+	if (ai->kind == ALERT_SUBTHREAD)
+		return var("HN comment %llu has %llu comments below it (in "
+			   "%llu%s%s) " HN_ITEM_URL "%llu",
+			   (unsigned long long)ai->id,
+			   (unsigned long long)ai->comments,
+			   (unsigned long long)ai->root, title[0] ? ": " : "",
+			   title, (unsigned long long)ai->id);
 	return var("HN post %llu has %llu comments%s%s " HN_ITEM_URL "%llu",
-		   (unsigned long long)id, (unsigned long long)comments,
-		   title[0] ? ": " : "", title, (unsigned long long)id);
+		   (unsigned long long)ai->id, (unsigned long long)ai->comments,
+		   title[0] ? ": " : "", title, (unsigned long long)ai->id);
 }
 
-char *alert_msg_json(uint64_t id, const char *title, uint64_t comments,
-		     size_t *len)
+char *alert_msg_json(const struct alert_info *ai, size_t *len)
 {
 	char *text = NULL, *out = NULL;
 	FILE *f = NULL;
-	if (!title)
-		title = "";
-	if (!(text = alert_text(id, title, comments)) ||
+	const char *title = ai->title ? ai->title : "";
+	int sub = ai->kind == ALERT_SUBTHREAD;
+	if (!(text = alert_text(ai, title)) ||
 	    !(f = open_memstream(&out, len)))
 		goto out;
 	fputs("{\"text\":", f);
 	text_json(f, text);
-	fprintf(f, ",\"id\":%llu,\"title\":", (unsigned long long)id);
+	fprintf(f, ",\"kind\":\"%s\",\"id\":%llu", sub ? "subthread" : "story",
+		(unsigned long long)ai->id);
+	if (sub)
+		fprintf(f, ",\"root\":%llu", (unsigned long long)ai->root);
+	fputs(",\"title\":", f);
 	text_json(f, title);
-	fprintf(f, ",\"comments\":%llu,\"url\":\"" HN_ITEM_URL "%llu\"}\n",
-		(unsigned long long)comments, (unsigned long long)id);
+	fprintf(f, ",\"comments\":%llu", (unsigned long long)ai->comments);
+	if (sub)
+		fprintf(f, ",\"depth\":%u", (unsigned)ai->depth);
+	fprintf(f, ",\"url\":\"" HN_ITEM_URL "%llu\"}\n",
+		(unsigned long long)ai->id);
 	if (fclose(f) != 0) {
 		free(out);
 		out = NULL;
@@ -66,8 +81,12 @@ out:
 
 static int is_hn_var(const char *e)
 {
-	return !strncmp(e, "HN_ID=", 6) || !strncmp(e, "HN_TITLE=", 9) ||
-	       !strncmp(e, "HN_COMMENTS=", 12) || !strncmp(e, "HN_URL=", 7);
+	static const char *const vars[] = { "HN_KIND=", "HN_ID=", "HN_ROOT=",
+		"HN_TITLE=", "HN_COMMENTS=", "HN_URL=" };
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+		if (!strncmp(e, vars[i], strlen(vars[i])))
+			return 1;
+	return 0;
 }
 
 char **alert_msg_env_base(size_t *n)
@@ -97,30 +116,37 @@ size_t alert_msg_cut(const char *s, size_t max)
 }
 
 int alert_msg_env(struct alert_env *e, char *const *base, size_t n,
-		  uint64_t id, const char *title, uint64_t comments)
+		  const struct alert_info *ai)
 {
 	*e = (struct alert_env){ 0 };
-	if (!title)
-		title = "";
-	e->vars[0] = var("HN_ID=%llu", (unsigned long long)id);
-	e->vars[1] = var("HN_TITLE=%.*s",
+	const char *title = ai->title ? ai->title : "";
+	e->vars[0] = var("HN_KIND=%s", ai->kind == ALERT_SUBTHREAD
+				       ? "subthread" : "story");
+	e->vars[1] = var("HN_ID=%llu", (unsigned long long)ai->id);
+	e->vars[2] = var("HN_ROOT=%llu", (unsigned long long)ai->root);
+	e->vars[3] = var("HN_TITLE=%.*s",
 			 (int)alert_msg_cut(title, ALERT_MSG_ENV_MAX), title);
-	e->vars[2] = var("HN_COMMENTS=%llu", (unsigned long long)comments);
-	e->vars[3] = var("HN_URL=" HN_ITEM_URL "%llu", (unsigned long long)id);
-	e->envp = calloc(n + 5, sizeof *e->envp);
-	if (!e->vars[0] || !e->vars[1] || !e->vars[2] || !e->vars[3] ||
-	    !e->envp) {
+	e->vars[4] = var("HN_COMMENTS=%llu",
+			 (unsigned long long)ai->comments);
+	e->vars[5] = var("HN_URL=" HN_ITEM_URL "%llu",
+			 (unsigned long long)ai->id);
+	e->envp = calloc(n + ALERT_MSG_NVARS + 1, sizeof *e->envp);
+	int ok = e->envp != NULL;
+	for (int i = 0; i < ALERT_MSG_NVARS; i++)
+		ok = ok && e->vars[i];
+	if (!ok) {
 		alert_msg_env_free(e);
 		return -1;
 	}
-	memcpy(e->envp, base, n * sizeof *e->envp);
+	if (n)
+		memcpy(e->envp, base, n * sizeof *e->envp);
 	memcpy(e->envp + n, e->vars, sizeof e->vars);
 	return 0;
 }
 
 void alert_msg_env_free(struct alert_env *e)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < ALERT_MSG_NVARS; i++)
 		free(e->vars[i]);
 	free(e->envp);
 	*e = (struct alert_env){ 0 };

@@ -59,7 +59,7 @@ static int parse_line(const char *line, struct alert_rec *r, char **title,
 	json_tokener *tok = json_tokener_new();
 	json_object *o = tok ? json_tokener_parse_ex(tok, line,
 						     (int)strlen(line)) : NULL;
-	json_object *id, *c, *t, *ds;
+	json_object *id, *c, *t, *ds, *k, *root, *depth;
 	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
 		snprintf(why, n, "not a JSON object");
 		goto out;
@@ -92,9 +92,36 @@ static int parse_line(const char *line, struct alert_rec *r, char **title,
 		snprintf(why, n, "out of memory");
 		goto out;
 	}
-	r->id = (uint64_t)json_object_get_int64(id);
-	r->comments = (uint64_t)json_object_get_int64(c);
-	r->title = *title;
+	r->info.id = (uint64_t)json_object_get_int64(id);
+	r->info.root = r->info.id;
+	r->info.comments = (uint64_t)json_object_get_int64(c);
+	r->info.title = *title;
+	/* a subthread's line names its kind, root and depth; older lines
+	 * have none of them: stories */
+	if (json_object_object_get_ex(o, "kind", &k)) {
+		if (!json_object_is_type(k, json_type_string) ||
+		    strcmp(json_object_get_string(k), "subthread") != 0 ||
+		    !json_object_object_get_ex(o, "root", &root) ||
+		    !json_object_is_type(root, json_type_int) ||
+		    json_object_get_int64(root) <= 0 ||
+		    !json_object_object_get_ex(o, "depth", &depth) ||
+		    !json_object_is_type(depth, json_type_int) ||
+		    json_object_get_int64(depth) < 1 ||
+		    json_object_get_int64(depth) > UINT32_MAX) {
+			if (!json_object_is_type(k, json_type_string) ||
+			    strcmp(json_object_get_string(k), "story") != 0) {
+				snprintf(why, n, "kind: \"story\", or "
+					 "\"subthread\" with root and depth");
+				free(*title);
+				*title = NULL;
+				goto out;
+			}
+		} else {
+			r->info.kind = ALERT_SUBTHREAD;
+			r->info.root = (uint64_t)json_object_get_int64(root);
+			r->info.depth = (uint32_t)json_object_get_int64(depth);
+		}
+	}
 	rc = 0;
 out:
 	json_object_put(o);
@@ -233,11 +260,16 @@ const char *alert_spool_path(const struct alert_spool *s)
 /* One spool line for r, with spooled_at = now. */
 static void print_line(FILE *f, const struct alert_rec *r, long long now)
 {
-	fprintf(f, "{\"id\":%llu,\"title\":", (unsigned long long)r->id);
-	text_json(f, r->title);
+	const struct alert_info *ai = &r->info;
+	fprintf(f, "{\"id\":%llu,", (unsigned long long)ai->id);
+	if (ai->kind == ALERT_SUBTHREAD)
+		fprintf(f, "\"kind\":\"subthread\",\"root\":%llu,\"depth\":%u,",
+			(unsigned long long)ai->root, (unsigned)ai->depth);
+	fputs("\"title\":", f);
+	text_json(f, ai->title);
 	fprintf(f, ",\"comments\":%llu,\"url\":\"https://news.ycombinator"
 		".com/item?id=%llu\",\"dest\":\"%s\",\"reason\":",
-		(unsigned long long)r->comments, (unsigned long long)r->id,
+		(unsigned long long)ai->comments, (unsigned long long)ai->id,
 		dest_key[r->dest]);
 	text_json(f, r->reason ? r->reason : "");
 	fprintf(f, ",\"attempts\":%u,\"spooled_at\":%lld}\n", r->attempts,
@@ -272,8 +304,7 @@ static int append(struct alert_spool *s, const char *buf, size_t len)
 
 static struct alert_rec rec_of(const struct delivery *d, const char *reason)
 {
-	return (struct alert_rec){ .id = d->al.id, .comments = d->al.comments,
-				   .title = d->al.title, .dest = d->dest,
+	return (struct alert_rec){ .info = d->al.info, .dest = d->dest,
 				   .attempts = d->rt.attempts,
 				   .reason = reason };
 }

@@ -307,19 +307,20 @@ static int start_alerts(struct run *r)
 	char err[512] = "out of memory";
 	if (check_files(r) != 0)
 		return -1;
+	int alerting = cfg->threshold >= 0 || cfg->subthread_threshold >= 0;
 	if (cfg->state)
 		r->state = state_open(r->state_path, err, sizeof err);
-	else if (cfg->period_s > 0 && cfg->threshold >= 0)
-		r->state = state_new(); /* alert once per root across iterations */
-	if (!r->state && (cfg->state || (cfg->period_s > 0 &&
-					 cfg->threshold >= 0))) {
+	else if (cfg->period_s > 0 && alerting)
+		r->state = state_new(); /* alert once per item across iterations */
+	if (!r->state && (cfg->state || (cfg->period_s > 0 && alerting))) {
 		log_error("%s", err);
 		return -1;
 	}
-	if (cfg->threshold < 0)
+	if (!alerting)
 		return 0;
 	struct alert_opts ao = {
 		.threshold = cfg->threshold,
+		.subthread_threshold = cfg->subthread_threshold,
 		.cmd = cfg->alert_cmd,
 		.webhook = cfg->webhook,
 		.spool = r->spool_path,
@@ -362,6 +363,7 @@ static int iteration(struct run *r, long iter)
 		.deadline_ms = deadline_ms,
 		.fail_fast = cfg->fail_fast,
 		.on_root = r->alerts ? alert_on_root : NULL,
+		.on_subthread = r->alerts ? alert_on_subthread : NULL,
 		.on_root_arg = r->alerts,
 	};
 	struct crawl *c = crawl_new(&co, roots.ids, roots.n);

@@ -1434,6 +1434,78 @@ START_TEST(test_huge_title_delivered)
 }
 END_TEST
 
+static int hot_delivered(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	char *log = tu_slurp(arg, NULL);
+	int ok = log && strstr(log, "subthread 77001 77 12\n");
+	free(log);
+	return ok;
+}
+
+/* Story 77 has a hot branch (77001, 12 replies) and a branch the server
+ * holds back (77002). The hot subthread's alert is delivered, to a command
+ * that sees HN_KIND, HN_ID, HN_ROOT and HN_COMMENTS, while the story is
+ * still being crawled: before its record is written. */
+START_TEST(test_subthread_alert_before_story_record)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	char kids[256], body[512];
+	size_t o = 0;
+	for (int j = 1; j <= 12; j++) {
+		uint64_t k = 77100 + (uint64_t)j;
+		o += (size_t)snprintf(kids + o, sizeof kids - o, "%s%llu",
+				      j > 1 ? "," : "", (unsigned long long)k);
+		snprintf(body, sizeof body, "{\"id\":%llu,\"type\":\"comment\","
+			 "\"parent\":77001}", (unsigned long long)k);
+		ck_assert_int_eq(fakeapi_put(api, k, body), 0);
+	}
+	snprintf(body, sizeof body, "{\"id\":77001,\"type\":\"comment\","
+		 "\"parent\":77,\"kids\":[%s]}", kids);
+	ck_assert_int_eq(fakeapi_put(api, 77001, body), 0);
+	ck_assert_int_eq(fakeapi_put(api, 77002, "{\"id\":77002,\"type\":"
+				     "\"comment\",\"parent\":77}"), 0);
+	ck_assert_int_eq(fakeapi_put(api, 77, "{\"id\":77,\"type\":\"story\","
+				     "\"title\":\"Hot\",\"kids\":[77001,77002]}"),
+			 0);
+	struct fakeapi_fault held = { .delay_ms = 600000 };
+	fakeapi_fault(api, 77002, &held);
+	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "log"), *cmd;
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_KIND $HN_ID $HN_ROOT "
+				  "$HN_COMMENTS\" >> '%s'", log), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "77",
+			       "--subthread-threshold", "10", "--alert-cmd", cmd,
+			       "--format", "jsonl", NULL };
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(rb);
+	ck_assert(runbin_wait_until(rb, hot_delivered, log, 20, 60000));
+	size_t out_len;
+	runbin_stdout(rb, &out_len);
+	ck_assert_uint_eq(out_len, 0);           /* no record yet */
+	ck_assert(!runbin_exited(rb));
+	fakeapi_release(api);                    /* the held branch answers */
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_finish(rb, 60000, &res), 0);
+	ck_assert_msg(res.exited && res.status == 0, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.out, "\"id\":77,") &&
+		      strstr(res.out, "\"comments\":14,") &&
+		      strstr(res.out, "\"hottest_id\":77001,"
+			     "\"hottest_comments\":12"), "%s", res.out);
+	ck_assert_msg(strstr(res.err, "alert: comment 77001 in 77 has 12 "
+			     "comments below it (depth 1, subthread threshold "
+			     "10): Hot"), "%s", res.err);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_str_eq(got, "subthread 77001 77 12\n");
+	free(got);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(cmd); free(log); free(dir);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -1459,6 +1531,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_second_signal_kills_commands);
 	tcase_add_test(tc, test_command_leftovers_killed_at_exit);
 	tcase_add_test(tc, test_huge_title_delivered);
+	tcase_add_test(tc, test_subthread_alert_before_story_record);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -492,6 +492,56 @@ START_TEST(bin_state_symlink_and_targets)
 }
 END_TEST
 
+/* With --state a subthread alerts once: the comment is remembered as
+ * alerted, and a second run over the same data raises nothing. A failed
+ * delivery is spooled with its kind and delivered so by the next run. */
+START_TEST(bin_subthread_alerts_once)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	put_story(api, 11, 3);       /* 11 -> 11001..11003 */
+	char body[256];
+	snprintf(body, sizeof body, "{\"id\":11001,\"type\":\"comment\","
+		 "\"kids\":[11101,11102]}");
+	fakeapi_put(api, 11001, body);
+	fakeapi_put(api, 11101, "{\"id\":11101,\"type\":\"comment\"}");
+	fakeapi_put(api, 11102, "{\"id\":11102,\"type\":\"comment\"}");
+	char *dir = tu_tmpdir("check_state"), *st = tu_path(dir, "state.json"),
+	     *spool = tu_path(dir, "spool"), *log = tu_path(dir, "log"), *cmd,
+	     *fail;
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_KIND $HN_ID $HN_ROOT\" >> "
+				  "'%s'", log), 0);
+	ck_assert_int_ge(asprintf(&fail, "exit 3"), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "11",
+			       "--subthread-threshold", "1", "--alert-cmd", fail,
+			       "--alert-retries", "0", "--alert-spool", spool,
+			       "--state", st, "--format", "jsonl", NULL };
+	struct runbin_result res;
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 1, "%s", res.err);
+	runbin_result_free(&res);
+	char *text = tu_slurp(spool, NULL);
+	ck_assert_msg(text && strstr(text, "\"id\":11001,\"kind\":\"subthread\","
+				     "\"root\":11,\"depth\":1,"), "%s", text);
+	free(text);
+	args[7] = cmd;             /* the spooled alert goes out, once */
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	ck_assert_ptr_null(strstr(res.err, "alert: comment"));
+	runbin_result_free(&res);
+	run(args, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	runbin_result_free(&res);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && strcmp(got, "subthread 11001 11\n") == 0, "%s",
+		      got);
+	free(got);
+	tu_rm_rf(dir);
+	free(st); free(spool); free(log); free(cmd); free(fail); free(dir);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -509,6 +559,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tb, bin_corrupt_state_exit_2);
 	tcase_add_test(tb, bin_locked_state_exit_2);
 	tcase_add_test(tb, bin_state_symlink_and_targets);
+	tcase_add_test(tb, bin_subthread_alerts_once);
 	suite_add_tcase(s, tb);
 	return s;
 }
