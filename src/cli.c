@@ -379,6 +379,12 @@ void cli_usage(FILE *f)
 			if (o->group == (enum group)g && o->help)
 				usage_row(f, o);
 	}
+	fputs("\nRecords: id, title, comments (live, neither deleted nor dead),"
+	      " deleted, dead,\nmissing, failed, depth, descendants, fetches, "
+	      "elapsed_ms, status, and\nhottest_id/hottest_comments: the "
+	      "top-level comment with the most comments\nbelow it (ties: the "
+	      "smaller id; null without comments). A comment's count\n(for "
+	      "--subthread-threshold) is the live comments below it.\n", f);
 	fputs("\nExit status: 0 all complete, 1 partial/missing/failed, "
 	      "2 usage or input\n"
 	      "error, 130/143 interrupted by SIGINT/SIGTERM.\n", f);
