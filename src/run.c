@@ -335,7 +335,8 @@ static int start_alerts(struct run *r)
 	if (check_files(r) != 0)
 		return -1;
 	if (cfg->state)
-		r->state = state_open(r->state_path, err, sizeof err);
+		r->state = state_open(r->state_path, cfg->state_keep, err,
+				      sizeof err);
 	else if (cfg->period_s > 0 && cfg->threshold >= 0)
 		r->state = state_new(); /* alert once per root across iterations */
 	if (!r->state && (cfg->state || (cfg->period_s > 0 &&
