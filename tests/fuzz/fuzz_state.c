@@ -6,7 +6,8 @@
  * statefile_write and reads again to the very same roots; state_open
  * agrees with statefile_read on whether the file is a state file, and
  * holds no more roots than it read; a refusal says why. One thread; the
- * temporary directory is made once and left for the process's end. */
+ * temporary directory (in /dev/shm: no disk I/O per input) is made once
+ * and removed at exit. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,15 @@ static int same(const struct rows *a, const struct rows *b)
 	return 1;
 }
 
-static char path[64];
+static char dir[] = "/dev/shm/fuzz_state.XXXXXX", path[64], lock[64];
+
+/* At exit (libFuzzer's end of run): the files and the directory go. */
+static void cleanup(void)
+{
+	unlink(path);
+	unlink(lock);
+	rmdir(dir);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -85,10 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	if (!path[0]) {
-		char dir[] = "/dev/shm/fuzz_state.XXXXXX";
 		if (!mkdtemp(dir))
 			abort();
 		snprintf(path, sizeof path, "%s/state.json", dir);
+		snprintf(lock, sizeof lock, "%s.lock", path);
+		atexit(cleanup);
 	}
 	FILE *f = fopen(path, "w");
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f))
