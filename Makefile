@@ -1,4 +1,5 @@
-# hnbatch — plain Makefile.  make, make check, make install, make bench.
+# hnbatch — plain Makefile.  make, make check, make install, make bench,
+# make fuzz.
 # Sanitizer builds: make check SANITIZE=address,undefined | SANITIZE=thread
 # (each sanitizer builds into its own directory, so builds never mix).
 
@@ -82,6 +83,49 @@ check: $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
 	  echo "make check: FAILED:$$fail"; exit 1; \
 	fi
 
+# Fuzzing: the libFuzzer harnesses of tests/fuzz/ (one per parser of
+# outside input), built with clang, ASan and UBSan into build/fuzz/, each run
+# for FUZZ_SECONDS on its corpus (build/fuzz/corpus/NAME, kept between runs)
+# and seeds made from tests/fixtures (scripts/fuzz-seeds). A crash, leak,
+# sanitizer report or failed oracle stops the target with its input saved
+# as build/fuzz/crash-* (replay: build/fuzz/fuzz_NAME FILE), and make fails.
+FUZZ_SECONDS ?= 60
+FUZZCC   ?= clang
+FUZZDIR   = build/fuzz
+FUZZFLAGS = -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -pthread \
+            -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -Iinclude -DHNBATCH_VERSION='"$(VERSION)"' \
+            $(shell pkg-config --cflags json-c)
+FUZZSRC   = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZBIN   = $(patsubst tests/fuzz/%.c,$(FUZZDIR)/%,$(FUZZSRC))
+FUZZOBJ   = $(patsubst %,$(FUZZDIR)/src/%.o,ids item jsoncheck state \
+            statefile u64set fileutil)
+
+$(FUZZDIR)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZDIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZOBJ)
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ \
+	  $(shell pkg-config --libs json-c) -lm
+
+fuzz-build: $(FUZZBIN)
+
+fuzz: $(FUZZBIN)
+	@scripts/fuzz-seeds $(FUZZDIR)/seeds
+	@for t in $(FUZZBIN); do \
+	  n=$${t#$(FUZZDIR)/fuzz_}; mkdir -p $(FUZZDIR)/corpus/$$n; \
+	  echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=16384 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -dict=tests/fuzz/json.dict -artifact_prefix=$(FUZZDIR)/ \
+	    $(FUZZDIR)/corpus/$$n $(FUZZDIR)/seeds/$$n \
+	    >$(FUZZDIR)/$$n.log 2>&1 \
+	    || { tail -60 $(FUZZDIR)/$$n.log; echo "make fuzz: $$t FAILED" \
+	         "(log: $(FUZZDIR)/$$n.log)"; exit 1; }; \
+	  grep -E '^#[0-9]+.*DONE|^Done' $(FUZZDIR)/$$n.log | tail -2; \
+	done
+
 # The house style that a script can see (scripts/checksrc: FILE:LINE: problem).
 # Not part of check yet.
 checksrc:
@@ -106,8 +150,9 @@ uninstall:
 clean:
 	rm -rf build hnbatch
 
-.PHONY: all hnbatch check checksrc bench demo install uninstall clean
--include $(OBJ:.o=.d) $(TESTBIN:=.d) $(TESTLIB:.o=.d)
+.PHONY: all hnbatch check checksrc fuzz fuzz-build bench demo install \
+        uninstall clean
+-include $(OBJ:.o=.d) $(TESTBIN:=.d) $(TESTLIB:.o=.d) $(FUZZOBJ:.o=.d)
 
 # Keep the test objects between runs (make would delete them as intermediates).
 .SECONDARY:

@@ -43,6 +43,7 @@ struct config {
 	const char *alert_cmd, *webhook, *alert_spool, *state;
 	size_t alert_parallel;
 	unsigned alert_retries;
+	unsigned state_keep;       /* --state-keep DAYS */
 	double alert_timeout_s;
 
 	double period_s;           /* 0: run once */
@@ -65,6 +66,7 @@ struct config {
 #define CLI_DEFAULT_ALERT_PARALLEL 8
 #define CLI_DEFAULT_ALERT_RETRIES 3
 #define CLI_DEFAULT_ALERT_TIMEOUT_S 30
+#define CLI_DEFAULT_STATE_KEEP 30
 
 /* Parse argv. Returns 0 to run, 1 when --help or --version was printed
  * (exit 0), -1 on a usage error (message already printed; exit 2).

@@ -8,9 +8,10 @@
 
 /* A clean copy of a title: HTML entities decoded (&amp; &lt; &gt; &quot;
  * &#x27; &#39; &#NNN; ...), invalid UTF-8 replaced by U+FFFD, and control
- * characters (C0 including ESC, BEL, CR, LF, TAB, DEL, and C1 U+0080-U+009F)
- * replaced by a space. Returns a malloc'd string, or NULL on out of memory;
- * NULL in gives "" out. */
+ * characters (C0 including ESC, BEL, CR, LF, TAB, DEL, C1 U+0080-U+009F,
+ * and the bidi controls U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
+ * U+061C), raw or as entities, replaced by a space. Returns a malloc'd
+ * string, or NULL on out of memory; NULL in gives "" out. */
 char *text_clean(const char *s);
 
 /* Write s as a JSON string literal (with quotes), escaping as JSON requires.

@@ -153,6 +153,8 @@ static const struct opt opts[] = {
 	  "keep undelivered alerts in FILE for next run", STR(alert_spool) },
 	{ "state", 0, "FILE", G_ALERTS, NULL,
 	  "remember counts and alerts across runs", STR(state) },
+	{ "state-keep", 0, "DAYS", G_ALERTS, TEXT(CLI_DEFAULT_STATE_KEEP),
+	  "forget roots not seen for DAYS days", NUM(state_keep, 1, 36500) },
 
 	{ "period", 0, "S", G_PERIODIC, NULL,
 	  "run again every S seconds, on a fixed grid", SECS(period_s) },
@@ -162,7 +164,6 @@ static const struct opt opts[] = {
 	  "version, with the libcurl and json-c versions",
 	  CALL(show_version) },
 };
-
 #define NOPTS (sizeof opts / sizeof opts[0])
 
 /* Copy the n bytes at v into o's field; the table must match the field. */

@@ -7,9 +7,14 @@
  *
  * An id list is a struct u64set: its members in first-added order, each
  * once (u64set.h).
+ *
+ * Files are read a line at a time into one buffer of IDS_LINE_MAX bytes: a
+ * longer line (/dev/zero, a binary file given by mistake) is an error
+ * naming FILE:LINE as soon as its first IDS_LINE_MAX + 1 bytes are read, so
+ * reading never holds more than that whatever the input.
  */
 #ifndef _GNU_SOURCE
-#define _POSIX_C_SOURCE 200809L /* getline */
+#define _POSIX_C_SOURCE 200809L /* getc_unlocked, flockfile */
 #endif
 #include "ids.h"
 
@@ -138,6 +143,8 @@ const char *ids_strerror(enum ids_err e)
 		return "id too big (more than 2^53)";
 	case IDS_LINK_NO_ID:
 		return "link without an id=N parameter";
+	case IDS_LINE_TOO_LONG:
+		return "line longer than " IDS_LINE_MAX_TEXT " bytes";
 	}
 	return "unknown error";
 }
@@ -164,12 +171,31 @@ static void excerpt(const char *s, const char *e, char *buf, size_t buflen)
 	buf[n] = '\0';
 }
 
+/* Read one line of f (getc, without its '\n') into buf, which holds
+ * IDS_LINE_MAX bytes and a NUL. Returns the line's length; -1 at the end of
+ * the file (or on a read error) with nothing read; IDS_LINE_MAX + 1 when
+ * the line is longer than IDS_LINE_MAX (buf holds its first IDS_LINE_MAX
+ * bytes; reading stops there, so no more than that is ever held). f is
+ * locked by the caller. */
+static long read_line(FILE *f, char *buf)
+{
+	long n = 0;
+	int c;
+
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n == IDS_LINE_MAX)
+			return IDS_LINE_MAX + 1;
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	return c == EOF && n == 0 ? -1 : n;
+}
+
 int ids_read_file(FILE *f, const char *name, struct u64set *out, char *err,
 		  size_t errlen)
 {
-	char *line = NULL, text[TEXT_MAX + 4];
-	size_t cap = 0;
-	ssize_t len;
+	char *line, text[TEXT_MAX + 4];
+	long len;
 	unsigned long lineno = 0;
 	uint64_t id;
 	enum ids_err e;
@@ -178,12 +204,22 @@ int ids_read_file(FILE *f, const char *name, struct u64set *out, char *err,
 
 	if (err && errlen)
 		err[0] = '\0';
+	line = malloc(IDS_LINE_MAX + 1);
+	if (!line) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	flockfile(f);
 	errno = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while ((len = read_line(f, line)) >= 0) {
 		lineno++;
-		/* Strip LF, then the CR of a CRLF line. */
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
+		if (len > IDS_LINE_MAX) {
+			e = IDS_LINE_TOO_LONG;
+			len = IDS_LINE_MAX;
+			goto bad;
+		}
+		/* Strip the CR of a CRLF line. */
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
 		for (p = line; is_blank(*p); p++)
@@ -196,13 +232,8 @@ int ids_read_file(FILE *f, const char *name, struct u64set *out, char *err,
 			e = IDS_NOT_NUMBER;
 		else
 			e = ids_parse(line, &id);
-		if (e != IDS_OK) {
-			excerpt(line, line + len, text, sizeof text);
-			if (err && errlen)
-				snprintf(err, errlen, "%s:%lu: %s: '%s'", name,
-					 lineno, ids_strerror(e), text);
-			goto out;
-		}
+		if (e != IDS_OK)
+			goto bad;
 		if (u64set_add(out, id) < 0) {
 			if (err && errlen)
 				snprintf(err, errlen, "%s:%lu: out of memory",
@@ -211,15 +242,22 @@ int ids_read_file(FILE *f, const char *name, struct u64set *out, char *err,
 		}
 		errno = 0;
 	}
-	/* getline stops at end of file, on a read error, or out of memory. */
-	if (ferror(f) || !feof(f)) {
+	/* read_line stops at the end of the file or on a read error. */
+	if (ferror(f)) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", name,
 				 strerror(errno ? errno : EIO));
 		goto out;
 	}
 	rc = 0;
+	goto out;
+bad:
+	excerpt(line, line + len, text, sizeof text);
+	if (err && errlen)
+		snprintf(err, errlen, "%s:%lu: %s: '%s'", name, lineno,
+			 ids_strerror(e), text);
 out:
+	funlockfile(f);
 	free(line);
 	return rc;
 }

@@ -6,11 +6,13 @@
  * belongs to its caller. json-c objects live only inside one call: ids and
  * the title are copied out, then the tree is put before returning.
  *
- * Untrusted input: json-c parses iteratively with its own stack, limited to
- * DEPTH levels; a deeper body fails as json_tokener_error_depth, reported as
- * ITEM_ERR_JSON. The code below walks one object and flat arrays in loops,
- * never recursively. The tokener runs in strict mode (no trailing commas,
- * no case-insensitive `NULL`/`True`, nothing after the value but blanks).
+ * Untrusted input: every body first passes jsoncheck (jsoncheck.h), a
+ * strict RFC 8259 syntax check that also refuses what json-c takes even in
+ * strict mode (single-quoted strings, NaN, Infinity, "1."), NUL bytes, and
+ * nesting past DEPTH levels; a body it refuses is ITEM_ERR_JSON with its
+ * reason. Only then does json-c build the tree (iteratively, with its own
+ * stack limited to DEPTH levels too), in strict mode. The code below walks
+ * one object and flat arrays in loops, never recursively.
  */
 #include "item.h"
 
@@ -20,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jsoncheck.h"
 
 #define DEPTH 32                       /* an item is 2 levels deep */
 #define ID_MAX (UINT64_C(1) << 53)     /* JSON numbers are exact up to 2^53 */
@@ -113,11 +117,10 @@ static enum item_status parse_json(struct item_parser *p, const char *body,
 		say(why, whylen, "body too large (%zu bytes)", len);
 		return ITEM_ERR_JSON;
 	}
-	/* json-c would take a NUL byte for the end of the input. */
-	if (memchr(body, '\0', len)) {
-		say(why, whylen, "NUL byte in body");
+	/* Strict JSON only (json-c takes {'id':2}, NaN, 1.): and no NUL
+	 * byte, which json-c would take for the end of the input. */
+	if (jsoncheck(body, len, DEPTH, why, whylen) != 0)
 		return ITEM_ERR_JSON;
-	}
 
 	json_tokener_reset(p->tok);
 	o = json_tokener_parse_ex(p->tok, body, (int)len);

@@ -309,7 +309,8 @@ static int start_alerts(struct run *r)
 		return -1;
 	int alerting = cfg->threshold >= 0 || cfg->subthread_threshold >= 0;
 	if (cfg->state)
-		r->state = state_open(r->state_path, err, sizeof err);
+		r->state = state_open(r->state_path, cfg->state_keep, err,
+				      sizeof err);
 	else if (cfg->period_s > 0 && alerting)
 		r->state = state_new(); /* alert once per item across iterations */
 	if (!r->state && (cfg->state || (cfg->period_s > 0 && alerting))) {

@@ -1,45 +1,58 @@
-/* state.c — the --state file: per root id the last `comments` and whether
- * it has been alerted (see state.h).
+/* state.c — the --state file: per root id the last `comments`, whether it
+ * has been alerted, and the day it was last seen (see state.h).
  *
  * DESIGN
- * Table: the root ids in a u64set, each one's entry at the same position in
- * `ent`. Every public function takes `mu`, which guards both: crawl workers
- * call state_claim_alert() from the crawl's on_root callback while main may
- * be idle; main does loading, recording and saving between crawls.
+ * Table: the root ids in a u64set, each one's entry (16 bytes: count, day
+ * last seen, alerted) at the same position in `ent`: 32 bytes a root with
+ * the set's table (up to twice that after a doubling), so 2M roots take
+ * 64 MB. Every public function takes `mu`, which guards both: crawl
+ * workers call state_claim_alert() from the crawl's on_root callback while
+ * main may be idle; main does loading, recording and saving between
+ * crawls.
  *
- * File (uses json-c, like item.c, only here and in alert.c):
- *   {"version":1,"roots":{"8863":{"comments":71,"alerted":false},...}}
- * `comments` is an integer >= 0, or null when the root was alerted but never
- * counted to the end (interrupted). Keys are written in id order. Anything
- * else (empty file, truncated JSON, trailing text, wrong types) is an error
- * naming the file; the file is never replaced by a fresh one behind the
- * user's back.
+ * File: its format, and its strict streaming reader and writer, are in
+ * statefile.c. Loading is one pass over the file straight into the table:
+ * no tree of the document is built, so memory is the table's plus a read
+ * buffer (a state of 2M roots loaded with json-c took 2.4 GB and 14 s).
+ * Anything but a state file (empty, truncated, not strict JSON, wrong
+ * shape) is an error naming the file; the file is never replaced by a
+ * fresh one behind the user's back.
+ *
+ * Pruning: each entry holds `seen`, the Unix day of the last run whose
+ * results had the root (an entry of a version-1 file, which has no such
+ * day, counts as seen the day it is loaded). An entry not seen for more
+ * than keep_days days is dropped when the file is loaded and when it is
+ * saved, so the file and the table hold only the roots of the last
+ * keep_days days (0: every root, for the in-memory state of state_new).
  *
  * Cross-process lock: `lockfd` is FILE.lock, flock(LOCK_EX|LOCK_NB) from
- * state_open() until state_free() (fileutil_lock). A second run fails at once rather than
- * wait, so cron runs never pile up behind a stuck one; the lock file itself
- * is left in place (removing it would race with a run that just opened it).
+ * state_open() until state_free() (fileutil_lock). A second run fails at
+ * once rather than wait, so cron runs never pile up behind a stuck one;
+ * the lock file itself is left in place (removing it would race with a
+ * run that just opened it).
  *
- * Saving: fileutil_replace() (a temporary file beside FILE, fsync'd, renamed
- * over it, the directory fsync'd); a failure leaves the old FILE untouched.
+ * Saving: fileutil_replace() (a temporary file beside FILE, fsync'd,
+ * renamed over it, the directory fsync'd); a failure leaves the old FILE
+ * untouched.
  */
 #include "state.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <json-c/json.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileutil.h"
+#include "statefile.h"
 #include "u64set.h"
 
 struct entry {
 	int64_t comments;         /* -1: unknown */
+	uint32_t seen;            /* Unix day last seen */
 	bool alerted;
 };
 
@@ -49,8 +62,21 @@ struct state {
 	struct entry *ent;        /* guarded by mu: ent[i] is ids.ids[i]'s */
 	size_t entcap;            /* guarded by mu */
 	char *path;               /* NULL: in memory only; const after open */
+	unsigned keep_days;       /* 0: no pruning; const after open */
 	int lockfd;               /* -1: none */
 };
+
+/* Today as a Unix day (UTC). */
+static uint32_t today(void)
+{
+	return (uint32_t)(time(NULL) / 86400);
+}
+
+/* Is an entry seen on day `seen` past keeping, on day `now`? */
+static bool stale(const struct state *s, uint32_t seen, uint32_t now)
+{
+	return s->keep_days && seen < now && now - seen > s->keep_days;
+}
 
 /* mu held (or not yet shared). The entry for id, or NULL. */
 static struct entry *find(struct state *s, uint64_t id)
@@ -77,7 +103,7 @@ static struct entry *get(struct state *s, uint64_t id)
 	if (u64set_add(&s->ids, id) < 0)
 		return NULL;
 	e = &s->ent[s->ids.n - 1];
-	*e = (struct entry){ .comments = -1 };
+	*e = (struct entry){ .comments = -1, .seen = today() };
 	return e;
 }
 
@@ -105,159 +131,60 @@ void state_free(struct state *s)
 	free(s);
 }
 
-/* Read all of fd into a malloc'd NUL-terminated buffer. 0 or -1 (errno). */
-static int slurp(int fd, char **out, size_t *len)
+/* What loading needs beside the state: the day, for rows without one. */
+struct load {
+	struct state *s;
+	uint32_t now;
+};
+
+/* statefile_add: one row of the file into the table (mu not yet shared),
+ * unless it is past keeping. */
+static int add_row(const struct statefile_row *row, void *arg)
 {
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap);
-	if (!b)
+	struct load *l = arg;
+	uint32_t seen = row->seen >= 0 ? (uint32_t)row->seen : l->now;
+	if (stale(l->s, seen, l->now))
+		return 0;
+	struct entry *e = get(l->s, row->id);
+	if (!e)
 		return -1;
-	for (;;) {
-		if (cap - n < 2) {
-			char *nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				errno = ENOMEM;
-				return -1;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, b + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	b[n] = '\0';
-	*out = b;
-	*len = n;
+	*e = (struct entry){ .comments = row->comments, .seen = seen,
+			     .alerted = row->alerted };
 	return 0;
 }
 
-/* Parse the text of a state file into s. Returns 0, or -1 with a reason in
- * why. */
-static int parse(struct state *s, const char *text, size_t len, char *why,
-		 size_t whylen)
-{
-	int rc = -1;
-	json_object *root = NULL;
-	json_tokener *tok = json_tokener_new();
-	if (!tok) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	if (len == 0) {
-		snprintf(why, whylen, "empty file, not a hnbatch state file");
-		goto out;
-	}
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	enum json_tokener_error je = json_tokener_get_error(tok);
-	if (je == json_tokener_continue) {
-		snprintf(why, whylen, "truncated JSON (ends after %zu bytes)", len);
-		goto out;
-	}
-	if (!root || je != json_tokener_success) {
-		snprintf(why, whylen, "not JSON: %s at byte %zu",
-			 json_tokener_error_desc(je),
-			 json_tokener_get_parse_end(tok));
-		goto out;
-	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-		if (!strchr(" \t\r\n", text[i])) {
-			snprintf(why, whylen, "unexpected text after the JSON "
-				 "at byte %zu", i);
-			goto out;
-		}
-	}
-	json_object *roots, *ver;
-	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "version", &ver) ||
-	    !json_object_is_type(ver, json_type_int) ||
-	    json_object_get_int64(ver) != 1 ||
-	    !json_object_object_get_ex(root, "roots", &roots) ||
-	    !json_object_is_type(roots, json_type_object)) {
-		snprintf(why, whylen, "not a hnbatch state file (expected "
-			 "{\"version\":1,\"roots\":{...}})");
-		goto out;
-	}
-	json_object_object_foreach(roots, key, val) {
-		char *end;
-		errno = 0;
-		unsigned long long id = strtoull(key, &end, 10);
-		json_object *c, *a;
-		if (!*key || *end || errno || id == 0 || key[0] == '-' ||
-		    key[0] == '+' || key[0] == ' ') {
-			snprintf(why, whylen, "bad root id \"%.40s\"", key);
-			goto out;
-		}
-		if (!json_object_is_type(val, json_type_object) ||
-		    !json_object_object_get_ex(val, "comments", &c) ||
-		    !json_object_object_get_ex(val, "alerted", &a) ||
-		    !json_object_is_type(a, json_type_boolean) ||
-		    !(c == NULL || (json_object_is_type(c, json_type_int) &&
-				    json_object_get_int64(c) >= 0))) {
-			snprintf(why, whylen, "root %llu: expected "
-				 "{\"comments\":N,\"alerted\":true|false}", id);
-			goto out;
-		}
-		struct entry *e = get(s, (uint64_t)id);
-		if (!e) {
-			snprintf(why, whylen, "out of memory");
-			goto out;
-		}
-		e->comments = c ? json_object_get_int64(c) : -1;
-		e->alerted = json_object_get_boolean(a);
-	}
-	rc = 0;
-out:
-	json_object_put(root);
-	json_tokener_free(tok);
-	return rc;
-}
-
-struct state *state_open(const char *path, char *err, size_t errlen)
+struct state *state_open(const char *path, unsigned keep_days, char *err,
+			 size_t errlen)
 {
 	struct state *s = state_new();
-	char *text = NULL;
-	int fd = -1;
+	FILE *f = NULL;
 	if (!s || !(s->path = strdup(path))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
+	s->keep_days = keep_days;
 	s->lockfd = fileutil_lock(path, err, errlen);
 	if (s->lockfd < 0)
 		goto fail;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		goto done; /* first run: empty state */
-	size_t len;
-	if (fd < 0 || slurp(fd, &text, &len) != 0) {
+	f = fopen(path, "re");
+	if (!f && errno == ENOENT)
+		return s; /* first run: empty state */
+	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	char why[256];
-	if (parse(s, text, len, why, sizeof why) != 0) {
+	struct load l = { s, today() };
+	if (statefile_read(f, add_row, &l, why, sizeof why) != 0) {
 		snprintf(err, errlen, "%s: %s (fix or remove the file)", path,
 			 why);
 		goto fail;
 	}
-done:
-	if (fd >= 0)
-		close(fd);
-	free(text);
+	fclose(f);
 	return s;
 fail:
-	if (fd >= 0)
-		close(fd);
-	free(text);
+	if (f)
+		fclose(f);
 	state_free(s);
 	return NULL;
 }
@@ -296,16 +223,21 @@ void state_fill_previous(struct state *s, struct root_result *r, size_t n)
 int state_record(struct state *s, const struct root_result *r, size_t n)
 {
 	int rc = 0;
+	uint32_t now = today();
 	pthread_mutex_lock(&s->mu);
 	for (size_t i = 0; i < n; i++) {
+		struct entry *e;
 		if (r[i].status != ROOT_COMPLETE &&
-		    r[i].status != ROOT_PARTIAL)
+		    r[i].status != ROOT_PARTIAL) {
+			if ((e = find(s, r[i].id)) != NULL)
+				e->seen = now;  /* had, but not counted */
 			continue;
-		struct entry *e = get(s, r[i].id);
-		if (!e) {
+		}
+		if (!(e = get(s, r[i].id))) {
 			rc = -1;
 			break;
 		}
+		e->seen = now;
 		/* A partial count is a lower bound: it replaces the old
 		 * count only when it is not lower. */
 		if (r[i].status == ROOT_COMPLETE ||
@@ -324,40 +256,48 @@ size_t state_count(struct state *s)
 	return n;
 }
 
-/* A snapshot of one entry, for saving. */
-struct row {
-	uint64_t id;
-	struct entry e;
-};
+/* mu held: drop the entries past keeping on day `now`; how many. */
+static size_t prune(struct state *s, uint32_t now)
+{
+	size_t i = 0, n = 0;
+	while (i < s->ids.n) {
+		if (!stale(s, s->ent[i].seen, now)) {
+			i++;
+			continue;
+		}
+		/* The last member moves into position i; its entry too. */
+		u64set_remove(&s->ids, s->ids.ids[i]);
+		if (i < s->ids.n)
+			s->ent[i] = s->ent[s->ids.n];
+		n++;
+	}
+	return n;
+}
+
+size_t state_prune(struct state *s, uint32_t day)
+{
+	pthread_mutex_lock(&s->mu);
+	size_t n = prune(s, day);
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
 
 static int by_id(const void *a, const void *b)
 {
-	uint64_t x = ((const struct row *)a)->id;
-	uint64_t y = ((const struct row *)b)->id;
+	uint64_t x = ((const struct statefile_row *)a)->id;
+	uint64_t y = ((const struct statefile_row *)b)->id;
 	return x < y ? -1 : x > y;
 }
 
 struct rows {
-	struct row *v;
+	struct statefile_row *v;
 	size_t n;
 };
 
 static int write_rows(FILE *f, void *arg)
 {
 	const struct rows *r = arg;
-	fprintf(f, "{\"version\":1,\"roots\":{");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct row *w = &r->v[i];
-		fprintf(f, "%s\n\"%llu\":{\"comments\":", i ? "," : "",
-			(unsigned long long)w->id);
-		if (w->e.comments >= 0)
-			fprintf(f, "%lld", (long long)w->e.comments);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"alerted\":%s}", w->e.alerted ? "true" : "false");
-	}
-	fprintf(f, "%s}}\n", r->n ? "\n" : "");
-	return ferror(f) ? -1 : 0;
+	return statefile_write(f, r->v, r->n);
 }
 
 int state_save(struct state *s, char *err, size_t errlen)
@@ -366,9 +306,14 @@ int state_save(struct state *s, char *err, size_t errlen)
 		return 0;
 	struct rows r = { NULL, 0 };
 	pthread_mutex_lock(&s->mu);
+	prune(s, today());
 	r.v = malloc((s->ids.n ? s->ids.n : 1) * sizeof *r.v);
-	for (size_t i = 0; r.v && i < s->ids.n; i++)
-		r.v[r.n++] = (struct row){ s->ids.ids[i], s->ent[i] };
+	for (size_t i = 0; r.v && i < s->ids.n; i++) {
+		const struct entry *e = &s->ent[i];
+		r.v[r.n++] = (struct statefile_row){
+			.id = s->ids.ids[i], .comments = e->comments,
+			.seen = e->seen, .alerted = e->alerted };
+	}
 	pthread_mutex_unlock(&s->mu);
 	if (!r.v) {
 		snprintf(err, errlen, "%s: out of memory", s->path);

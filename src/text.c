@@ -72,9 +72,21 @@ static size_t utf8_next(const unsigned char *p, uint32_t *cp)
 	return need + 1;
 }
 
+/* Unicode's bidirectional formatting characters: embeddings and overrides
+ * U+202A-202E, isolates U+2066-2069, the marks U+200E, U+200F, U+061C.
+ * Shown as they are, they reorder what follows them on the line (a title
+ * could make the counts beside it, or the next cell, read backwards). */
+static int is_bidi(uint32_t cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+	       cp == 0x200F || cp == 0x061C;
+}
+
+/* What is never shown as is: C0, DEL, C1, and the bidi controls. */
 static int is_control(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_bidi(cp);
 }
 
 /* Append cp as UTF-8 at out; returns the bytes written (1..4). */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "testutil.h"
@@ -153,6 +154,58 @@ START_TEST(bad_line_in_second_file)
 	snprintf(where, sizeof where, "%s:2", bad);
 	run((const char *[]){ good, bad, NULL }, NULL, &res);
 	input_error(&res, where);
+	runbin_result_free(&res);
+}
+END_TEST
+
+/* The peak resident size, in MiB, of the largest child reaped so far by
+ * this test's process (each test is a forked child: only its own runs). */
+static long children_peak_mib(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	return ru.ru_maxrss / 1024;
+}
+
+/* A line over 4096 bytes (here 1 MiB of digits, which the old reader took
+ * whole and called "id too big") is refused as such, naming FILE:LINE. */
+START_TEST(bad_huge_line)
+{
+	struct runbin_result res;
+	size_t n = (size_t)1 << 20;
+	char *text = malloc(n + 64), where[4200];
+
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "8863\n");
+	memset(text + 5, '7', n);
+	strcpy(text + 5 + n, "\n121003\n");
+	const char *path = file("huge.txt", text);
+	free(text);
+	snprintf(where, sizeof where, "%s:2: line longer than 4096 bytes",
+		 path);
+	run((const char *[]){ path, NULL }, NULL, &res);
+	input_error(&res, where);
+	runbin_result_free(&res);
+}
+END_TEST
+
+/* /dev/zero as a file of ids: one endless line. hnbatch must stop at the
+ * cap with exit 2 at once, holding little memory (the old reader grew
+ * without end: 14 GB in 60 s). 10 s is the limit of a runaway here. */
+START_TEST(bad_dev_zero)
+{
+	const char *argv[] = { "--api", fakeapi_url(api), "/dev/zero", NULL };
+	struct runbin_result res;
+
+	ck_assert_int_eq(runbin_run(argv, NULL, child_env, 10000, &res), 0);
+	ck_assert_msg(!res.timed_out, "still reading /dev/zero after 10 s "
+		      "(peak %ld MiB)", children_peak_mib());
+	input_error(&res, "/dev/zero:1: line longer than 4096 bytes");
+	/* A sanitized binary starts at tens of MiB; the limit is far from
+	 * what reading the stream whole would take. */
+	ck_assert_msg(children_peak_mib() < 200, "peak RSS %ld MiB",
+		      children_peak_mib());
 	runbin_result_free(&res);
 }
 END_TEST
@@ -478,6 +531,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, bad_huge);
 	tcase_add_test(tc, bad_link_no_id);
 	tcase_add_test(tc, bad_line_in_second_file);
+	tcase_add_test(tc, bad_huge_line);
+	tcase_add_test(tc, bad_dev_zero);
 	tcase_add_test(tc, bad_id_option);
 	tcase_add_test(tc, bad_url_option);
 	tcase_add_test(tc, no_such_file);

@@ -107,7 +107,7 @@ START_TEST(strerror_texts)
 
 	ck_assert_str_eq(ids_strerror(IDS_NOT_NUMBER), "not a number");
 	ck_assert_str_eq(ids_strerror(IDS_OK), "ok");
-	for (e = IDS_OK; e <= IDS_LINK_NO_ID; e++) {
+	for (e = IDS_OK; e <= IDS_LINE_TOO_LONG; e++) {
 		ck_assert_ptr_nonnull(ids_strerror(e));
 		for (f = IDS_OK; f < e; f++)
 			ck_assert_str_ne(ids_strerror(e), ids_strerror(f));
@@ -302,6 +302,71 @@ START_TEST(file_long_line_cut)
 }
 END_TEST
 
+/* A line is at most IDS_LINE_MAX bytes (its "\n" not counted, a CR
+ * before it counted): 4096 bytes are read, 4097 are an error naming the
+ * line, comments included, and reading stops at the first bad line. */
+START_TEST(file_line_max)
+{
+	size_t len = IDS_LINE_MAX + 64;
+	char *text = malloc(len), want[256];
+	struct u64set l;
+	char err[256];
+
+	ck_assert_ptr_nonnull(text);
+	/* "1\n", then "2" padded with blanks to exactly IDS_LINE_MAX bytes
+	 * (CR included), then "3\n". */
+	memset(text, ' ', len);
+	memcpy(text, "1\n2", 3);
+	text[2 + IDS_LINE_MAX - 1] = '\r';
+	text[2 + IDS_LINE_MAX] = '\n';
+	memcpy(text + 2 + IDS_LINE_MAX + 1, "3\n", 2);
+	u64set_init(&l);
+	ck_assert_int_eq(read_text(text, 2 + IDS_LINE_MAX + 3, &l, err,
+				   sizeof err), 0);
+	ck_assert_uint_eq(l.n, 3);
+	/* One byte more on line 2: refused, whatever it holds. */
+	text[2 + IDS_LINE_MAX - 1] = ' ';
+	text[2 + IDS_LINE_MAX] = '\r';
+	text[2 + IDS_LINE_MAX + 1] = '\n';
+	memcpy(text + 2 + IDS_LINE_MAX + 2, "3\n", 2);
+	snprintf(want, sizeof want, "in.txt:2: line longer than %d bytes: "
+		 "'2'", IDS_LINE_MAX);
+	file_bad(text, 2 + IDS_LINE_MAX + 4, want);
+	text[2] = '#';
+	snprintf(want, sizeof want, "in.txt:2: line longer than %d bytes: "
+		 "'#'", IDS_LINE_MAX);
+	file_bad(text, 2 + IDS_LINE_MAX + 4, want);
+	u64set_free(&l);
+	free(text);
+}
+END_TEST
+
+/* A line without end: reading stops after IDS_LINE_MAX + 1 bytes, the
+ * rest of the stream is never read (a FILE of 64 MiB of NULs). */
+START_TEST(file_endless_line)
+{
+	size_t len = (size_t)64 << 20;
+	char *zeros = calloc(1, len), err[256], want[256];
+	struct u64set l;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(zeros);
+	f = fmemopen(zeros, len, "r");
+	ck_assert_ptr_nonnull(f);
+	u64set_init(&l);
+	ck_assert_int_eq(ids_read_file(f, "zero", &l, err, sizeof err), -1);
+	snprintf(want, sizeof want, "zero:1: line longer than %d bytes: '%.60s"
+		 "...'", IDS_LINE_MAX, "????????????????????????????????????"
+		 "????????????????????????");
+	ck_assert_str_eq(err, want);
+	/* Nothing taken from the stream past the first byte over the cap. */
+	ck_assert_int_eq(ftell(f), IDS_LINE_MAX + 1);
+	fclose(f);
+	u64set_free(&l);
+	free(zeros);
+}
+END_TEST
+
 START_TEST(file_small_err_buffer)
 {
 	struct u64set l;
@@ -383,6 +448,8 @@ static Suite *ids_suite(void)
 	tcase_add_test(tf, file_errors);
 	tcase_add_test(tf, file_error_keeps_earlier_ids);
 	tcase_add_test(tf, file_long_line_cut);
+	tcase_add_test(tf, file_line_max);
+	tcase_add_test(tf, file_endless_line);
 	tcase_add_test(tf, file_small_err_buffer);
 	tcase_add_test(tf, file_read_error);
 	tcase_add_test(tf, file_million);

@@ -1,5 +1,6 @@
 /* check_item.c — unit tests for item.c: item_parse on hand-made bodies, on
- * every line of the recorded fixtures, and item_parse_idlist.
+ * every line of the recorded fixtures, and item_parse_idlist; and the real
+ * binary against the fake API with bodies that are not quite JSON.
  * One suite; each test gets a fresh parser and zeroed item from the fixture
  * (setup/teardown) and runs on the test's own thread. Fixtures are found in
  * $HNBATCH_FIXTURES (default "tests/fixtures"). */
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fakeapi.h"
+#include "runbin.h"
 #include "testutil.h"
 
 static struct item_parser *P;
@@ -268,6 +271,39 @@ START_TEST(not_json)
 	ck_assert_str_eq(WHY, "an HTML page, not JSON");
 	expect("{\"id\":1} x", 1, ITEM_ERR_JSON);
 	ck_assert_ptr_nonnull(strstr(WHY, "byte 9"));
+}
+END_TEST
+
+/* What json-c 0.16 takes even in strict mode is not JSON: refused before
+ * json-c sees it (jsoncheck), with the reason. */
+START_TEST(lenient_json_refused)
+{
+	static const struct {
+		const char *body, *why;
+	} t[] = {
+		{ "{'id':2}", "unexpected ''' (expected a key in double quotes "
+			      "or '}') at byte 1" },
+		{ "{\"id\":2,\"score\":NaN}", "unexpected 'N' (expected a "
+					      "value) at byte 16" },
+		{ "{\"id\":2,\"time\":1.}", "bad number ('}' where a digit "
+					    "must be) at byte 17" },
+		{ "{\"id\":2,\"score\":-Infinity}", "bad number ('I'" },
+		{ "{\"id\":2,\"time\":00}", "bad number (a digit after a "
+					    "leading 0) at byte 16" },
+		{ "{\"id\":2,\"time\":1.e5}", "bad number ('e'" },
+		{ "{\"id\":2,\"kids\":[3.]}", "bad number (']'" },
+		{ "{\"id\":2,\"title\":\"a\tb\"}", "raw control character "
+						 "0x09 in a string" },
+		{ "{\"id\":2,\"title\":\"\\x41\"}", "bad escape" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		expect(t[i].body, 2, ITEM_ERR_JSON);
+		ck_assert_msg(strncmp(WHY, t[i].why, strlen(t[i].why)) == 0,
+			      "%s: \"%s\", want \"%s...\"", t[i].body, WHY,
+			      t[i].why);
+	}
+	/* The same fields, as JSON, are fine. */
+	expect("{\"id\":2,\"score\":null,\"time\":1.0,\"x\":0}", 2, ITEM_OK);
 }
 END_TEST
 
@@ -741,6 +777,7 @@ START_TEST(idlist_errors)
 		"null", "{}", "{\"ids\":[1]}", "5", "\"[1]\"", "[1,\"2\"]",
 		"[1,0]", "[1,-3]", "[9007199254740993]", "[1.5]", "[[1]]",
 		"[null]", "", "<html>", "[1,2", "[1,2] x", "[1,2,]",
+		"[1.,2]", "[01]", "[1,NaN]", "['1']",
 	};
 	static uint64_t dummy;
 	size_t i, n;
@@ -759,6 +796,52 @@ START_TEST(idlist_errors)
 	/* Elements past `max` are checked too. */
 	ck_assert_int_eq(idlist("[1,2,3,\"x\"]", 2, &ids, &n), -1);
 	ck_assert_str_eq(WHY, "[3] is not a positive integer <= 2^53");
+}
+END_TEST
+
+/* ---- through the binary ---- */
+
+/* Root 500 with seven kids: six answers json-c 0.16 takes in strict mode
+ * but that are not JSON, and one good comment. Each of the six is a
+ * failed item ("not JSON"), the root is partial, the exit status 1. */
+START_TEST(bin_lenient_bodies_not_json)
+{
+	static const char *const bodies[] = {
+		"{'id':501,'type':'comment'}",
+		"{\"id\":502,\"type\":\"comment\",\"score\":NaN}",
+		"{\"id\":503,\"type\":\"comment\",\"time\":1.}",
+		"{\"id\":504,\"type\":\"comment\",\"score\":-Infinity}",
+		"{\"id\":505,\"type\":\"comment\",\"time\":00}",
+		"{\"id\":506,\"type\":\"comment\",\"time\":1.e5}",
+		"{\"id\":507,\"type\":\"comment\"}",
+	};
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	ck_assert_int_eq(fakeapi_put(api, 500, "{\"id\":500,\"type\":\"story\","
+				     "\"kids\":[501,502,503,504,505,506,507]}"),
+			 0);
+	for (int i = 0; i < 7; i++)
+		ck_assert_int_eq(fakeapi_put(api, 501 + (uint64_t)i,
+					     bodies[i]), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "500",
+			       "--format", "jsonl", NULL };
+	struct runbin_result res;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+	ck_assert_msg(res.exited && res.status == 1, "%s: %s",
+		      runbin_describe(&res), res.err);
+	ck_assert_msg(strstr(res.out, "\"comments\":1,") &&
+		      strstr(res.out, "\"failed\":6,") &&
+		      strstr(res.out, "\"status\":\"partial\""), "%s", res.out);
+	for (int i = 0; i < 6; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "item %d failed", 501 + i);
+		ck_assert_msg(strstr(res.err, want), "no '%s' in %s", want,
+			      res.err);
+	}
+	ck_assert_msg(strstr(res.err, "6 failed (not JSON: 6)"), "%s",
+		      res.err);
+	runbin_result_free(&res);
+	fakeapi_stop(api);
 }
 END_TEST
 
@@ -783,6 +866,7 @@ static Suite *item_suite(void)
 	tcase_add_test(tp, null_bodies);
 	tcase_add_test(tp, not_objects);
 	tcase_add_test(tp, not_json);
+	tcase_add_test(tp, lenient_json_refused);
 	tcase_add_test(tp, length_not_nul);
 	tcase_add_test(tp, deep_nesting);
 	tcase_add_test(tp, wrong_id);
@@ -806,6 +890,11 @@ static Suite *item_suite(void)
 	tcase_add_test(tl, idlist_topstories);
 	tcase_add_test(tl, idlist_errors);
 	suite_add_tcase(s, tl);
+
+	TCase *tb = tcase_create("binary");
+	tcase_set_timeout(tb, 120);
+	tcase_add_test(tb, bin_lenient_bodies_not_json);
+	suite_add_tcase(s, tb);
 	return s;
 }
 

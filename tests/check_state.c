@@ -1,9 +1,11 @@
 /* check_state.c — the --state file: unit tests of state.c (load, claim,
- * previous, record, atomic save, corrupt files, the lock) and the real
- * binary against the fake API (a second run does not alert again and
- * reports `previous`; a root alerts when it first crosses the threshold; a
- * truncated, non-JSON or wrong-shape state file is exit 2 with nothing
- * fetched and the file untouched; a locked state file is exit 2).
+ * previous, record, atomic save, corrupt files, the lock, version-1 files,
+ * pruning by the day last seen, any layout) and the real binary against
+ * the fake API (a second run does not alert again and reports `previous`;
+ * a root alerts when it first crosses the threshold; a truncated, non-JSON
+ * or wrong-shape state file is exit 2 with nothing fetched and the file
+ * untouched; a locked state file is exit 2; --state-keep prunes; a state
+ * of 2M roots loads with bounded memory).
  *
  * Threads: the test's own, plus the fake API's (which only records); one
  * unit test claims alerts from several threads and asserts after joining. */
@@ -16,9 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fakeapi.h"
 #include "runbin.h"
 #include "testutil.h"
@@ -58,8 +63,9 @@ static struct root_result res_of(uint64_t id, uint64_t comments,
 
 START_TEST(unit_roundtrip)
 {
-	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json"), err[512];
-	struct state *s = state_open(p, err, sizeof err);
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512];
+	struct state *s = state_open(p, 30, err, sizeof err);
 	ck_assert_msg(s != NULL, "%s", err);
 	ck_assert_int_eq(state_count(s), 0);
 	ck_assert_int_eq(state_claim_alert(s, 10), 1);
@@ -76,7 +82,7 @@ START_TEST(unit_roundtrip)
 	state_free(s);
 	ck_assert_int_eq(files_with(dir, ".tmp"), 0);
 
-	s = state_open(p, err, sizeof err);
+	s = state_open(p, 30, err, sizeof err);
 	ck_assert_msg(s != NULL, "%s", err);
 	ck_assert_int_eq(state_count(s), 2); /* 10 and 11 */
 	ck_assert_int_eq(state_claim_alert(s, 10), 0); /* remembered */
@@ -118,16 +124,16 @@ END_TEST
 START_TEST(unit_unknown_count_is_null)
 {
 	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "s"), err[512];
-	struct state *s = state_open(p, err, sizeof err);
+	struct state *s = state_open(p, 30, err, sizeof err);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(state_claim_alert(s, 77), 1); /* never counted */
 	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
 	state_free(s);
 	char *text = tu_slurp(p, NULL);
-	ck_assert_msg(strstr(text, "\"77\":{\"comments\":null,\"alerted\":true}"),
-		      "%s", text);
+	ck_assert_msg(strstr(text, "\"77\":{\"comments\":null,"
+			     "\"alerted\":true,\"seen\":"), "%s", text);
 	free(text);
-	s = state_open(p, err, sizeof err);
+	s = state_open(p, 30, err, sizeof err);
 	ck_assert_msg(s != NULL, "%s", err);
 	struct root_result r = res_of(77, 1, ROOT_COMPLETE);
 	state_fill_previous(s, &r, 1);
@@ -153,15 +159,36 @@ static const char *const corrupt[] = {
 	"{\"version\":1,\"roots\":{\"5\":{\"comments\":1}}}",
 	"{\"version\":1,\"roots\":{}} trailing",
 	"{\"version\":1,\"roots\":{}}{}",
+	/* what a lax parser takes */
+	"{'version':1,'roots':{}}",
+	"{\"version\":1,\"roots\":{},}",
+	"{\"version\":1,\"roots\":{\"5\":{\"comments\":3,\"alerted\":false,}}}",
+	"/* state */ {\"version\":1,\"roots\":{}}",
+	"{\"version\":1,\"roots\":{\"5\":{\"comments\":NaN,\"alerted\":true}}}",
+	"{\"version\":1,\"roots\":{\"5\":{\"comments\":3.,\"alerted\":true}}}",
+	/* version 2's "seen", and versions */
+	"{\"version\":2,\"roots\":{\"5\":{\"comments\":3,\"alerted\":true,"
+	"\"seen\":-1}}}",
+	"{\"version\":2,\"roots\":{\"5\":{\"comments\":3,\"alerted\":true,"
+	"\"seen\":1.5}}}",
+	"{\"version\":2,\"roots\":{\"5\":{\"comments\":3,\"alerted\":true,"
+	"\"seen\":\"today\"}}}",
+	"{\"version\":3,\"roots\":{}}",
+	"{\"version\":0,\"roots\":{}}",
+	"{\"version\":1}",
+	"{\"version\":1,\"roots\":{\"0\":{\"comments\":1,\"alerted\":true}}}",
+	"{\"version\":1,\"roots\":{\"18446744073709551616\":{\"comments\":1,"
+	"\"alerted\":true}}}",
 };
 
 START_TEST(unit_corrupt_files_refused)
 {
-	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json"), err[512];
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512];
 	for (size_t i = 0; i < sizeof corrupt / sizeof *corrupt; i++) {
 		spit(p, corrupt[i]);
 		err[0] = '\0';
-		struct state *s = state_open(p, err, sizeof err);
+		struct state *s = state_open(p, 30, err, sizeof err);
 		ck_assert_msg(s == NULL, "accepted: %s", corrupt[i]);
 		ck_assert_msg(strncmp(err, p, strlen(p)) == 0,
 			      "message does not name the file: %s", err);
@@ -170,17 +197,17 @@ START_TEST(unit_corrupt_files_refused)
 		free(text);
 	}
 	spit(p, "{\"version\":1,\"roots\":{\"5\":{\"comments\":3,");
-	struct state *s = state_open(p, err, sizeof err);
+	struct state *s = state_open(p, 30, err, sizeof err);
 	ck_assert_ptr_null(s);
 	ck_assert_msg(strstr(err, "truncated"), "%s", err);
 	spit(p, "hello");
-	s = state_open(p, err, sizeof err);
+	s = state_open(p, 30, err, sizeof err);
 	ck_assert_ptr_null(s);
 	ck_assert_msg(strstr(err, "not JSON"), "%s", err);
 	/* A good file with a trailing newline and whitespace is fine. */
 	spit(p, " {\"version\":1,\"roots\":{\"5\":{\"comments\":3,"
 		"\"alerted\":false}}}\n\n");
-	s = state_open(p, err, sizeof err);
+	s = state_open(p, 30, err, sizeof err);
 	ck_assert_msg(s != NULL, "%s", err);
 	state_free(s);
 	tu_rm_rf(dir);
@@ -191,15 +218,16 @@ END_TEST
 
 START_TEST(unit_lock_excludes_second_open)
 {
-	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json"), err[512];
-	struct state *a = state_open(p, err, sizeof err);
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512];
+	struct state *a = state_open(p, 30, err, sizeof err);
 	ck_assert_ptr_nonnull(a);
-	struct state *b = state_open(p, err, sizeof err);
+	struct state *b = state_open(p, 30, err, sizeof err);
 	ck_assert_ptr_null(b);
 	ck_assert_msg(strstr(err, "in use by another hnbatch run") &&
 		      strstr(err, ".lock"), "%s", err);
 	state_free(a);
-	b = state_open(p, err, sizeof err); /* released with the first */
+	b = state_open(p, 30, err, sizeof err); /* released with the first */
 	ck_assert_msg(b != NULL, "%s", err);
 	state_free(b);
 	tu_rm_rf(dir);
@@ -229,7 +257,8 @@ START_TEST(unit_claims_from_threads)
 	pthread_t th[4];
 	for (int i = 0; i < 4; i++) {
 		c[i] = (struct claimer){ s, 0 };
-		ck_assert_int_eq(pthread_create(&th[i], NULL, claim_all, &c[i]), 0);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, claim_all,
+						&c[i]), 0);
 	}
 	int won = 0;
 	for (int i = 0; i < 4; i++) {
@@ -241,6 +270,226 @@ START_TEST(unit_claims_from_threads)
 	char err[64];
 	ck_assert_int_eq(state_save(s, err, sizeof err), 0); /* in memory */
 	state_free(s);
+}
+END_TEST
+
+/* ---- seen days, pruning, old files, any layout ------------------------ */
+
+static long day_now(void)
+{
+	return (long)(time(NULL) / 86400);
+}
+
+/* The entry of root id in the saved file p, parsed by json-c: the values
+ * of comments (-1: null), alerted and seen (-1: absent); 0 when id is not
+ * in the file, 1 when it is. Also checks "version" is 2. */
+static int saved_root(const char *p, uint64_t id, long *comments,
+		      int *alerted, long *seen)
+{
+	char *text = tu_slurp(p, NULL), key[32];
+	ck_assert_ptr_nonnull(text);
+	json_object *o = json_tokener_parse(text), *roots, *e, *v;
+	ck_assert_msg(o != NULL, "saved state is not JSON: %.200s", text);
+	ck_assert(json_object_object_get_ex(o, "version", &v));
+	ck_assert_int_eq(json_object_get_int(v), 2);
+	ck_assert(json_object_object_get_ex(o, "roots", &roots));
+	snprintf(key, sizeof key, "%llu", (unsigned long long)id);
+	int found = json_object_object_get_ex(roots, key, &e);
+	if (found) {
+		ck_assert(json_object_object_get_ex(e, "comments", &v));
+		*comments = v ? (long)json_object_get_int64(v) : -1;
+		ck_assert(json_object_object_get_ex(e, "alerted", &v));
+		*alerted = json_object_get_boolean(v);
+		*seen = json_object_object_get_ex(e, "seen", &v)
+			? (long)json_object_get_int64(v) : -1;
+	}
+	json_object_put(o);
+	free(text);
+	return found;
+}
+
+/* A version-1 file (no "seen") loads with every root seen today; counts,
+ * null counts and alerted flags survive; it is saved as version 2. */
+START_TEST(unit_version1_loads_as_seen_today)
+{
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512];
+	spit(p, "{\"version\":1,\"roots\":{\n"
+		"\"10\":{\"comments\":500,\"alerted\":true},\n"
+		"\"11\":{\"comments\":null,\"alerted\":true},\n"
+		"\"12\":{\"comments\":7,\"alerted\":false}\n}}\n");
+	long d0 = day_now();
+	struct state *s = state_open(p, 30, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_uint_eq(state_count(s), 3);
+	ck_assert_int_eq(state_claim_alert(s, 10), 0);
+	ck_assert_int_eq(state_claim_alert(s, 11), 0);
+	struct root_result r[3] = { res_of(10, 0, ROOT_MISSING),
+				    res_of(11, 0, ROOT_MISSING),
+				    res_of(12, 0, ROOT_MISSING) };
+	state_fill_previous(s, r, 3);
+	ck_assert(r[0].has_previous && r[0].previous == 500);
+	ck_assert(!r[1].has_previous);
+	ck_assert(r[2].has_previous && r[2].previous == 7);
+	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
+	state_free(s);
+	long c, seen;
+	int a;
+	ck_assert(saved_root(p, 10, &c, &a, &seen));
+	ck_assert(c == 500 && a == 1);
+	ck_assert_msg(seen >= d0 && seen <= day_now(), "seen %ld", seen);
+	ck_assert(saved_root(p, 11, &c, &a, &seen));
+	ck_assert(c == -1 && a == 1 && seen >= d0);
+	ck_assert(saved_root(p, 12, &c, &a, &seen));
+	ck_assert(c == 7 && a == 0 && seen >= d0);
+	tu_rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+/* Roots not seen for more than keep days are dropped at load (and so
+ * from the saved file); roots seen within them, in the future, or never
+ * dated stay, with their flags. */
+START_TEST(unit_prune_at_load)
+{
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512], text[1024];
+	long t = day_now(), c, seen;
+	int a;
+	snprintf(text, sizeof text, "{\"version\":2,\"roots\":{\n"
+		 "\"1\":{\"comments\":1,\"alerted\":true,\"seen\":%ld},\n"
+		 "\"2\":{\"comments\":2,\"alerted\":true,\"seen\":%ld},\n"
+		 "\"3\":{\"comments\":3,\"alerted\":true,\"seen\":%ld},\n"
+		 "\"4\":{\"comments\":4,\"alerted\":true,\"seen\":%ld},\n"
+		 "\"5\":{\"comments\":5,\"alerted\":false,\"seen\":%ld},\n"
+		 "\"6\":{\"comments\":6,\"alerted\":true,\"seen\":%ld},\n"
+		 "\"7\":{\"comments\":7,\"alerted\":true}\n}}\n",
+		 t, t - 29, t - 30, t - 31, t - 400, t + 3);
+	spit(p, text);
+	struct state *s = state_open(p, 30, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_uint_eq(state_count(s), 5);   /* 1, 2, 3, 6, 7 */
+	for (uint64_t id = 1; id <= 7; id++)
+		ck_assert_int_eq(state_claim_alert(s, id),
+				 id == 4 || id == 5); /* forgotten: new */
+	state_free(s);
+	/* Nothing saved: the file is as it was. Keep 1 day: 1, 6, 7. */
+	s = state_open(p, 1, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_uint_eq(state_count(s), 3);
+	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
+	state_free(s);
+	ck_assert(saved_root(p, 1, &c, &a, &seen) && a == 1 && seen == t);
+	ck_assert(saved_root(p, 6, &c, &a, &seen) && seen == t + 3);
+	ck_assert(saved_root(p, 7, &c, &a, &seen) && a == 1 && seen >= t);
+	for (uint64_t id = 2; id <= 5; id++)
+		ck_assert(!saved_root(p, id, &c, &a, &seen));
+	tu_rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+/* state_prune drops what a later day finds past keeping, among many
+ * entries (each removal moves the last one into the hole). */
+START_TEST(unit_prune_later_day)
+{
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512];
+	long t = day_now(), c, seen;
+	int a;
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"version\":2,\"roots\":{");
+	for (int i = 1; i <= 1000; i++)   /* seen t - (i % 20) */
+		fprintf(f, "%s\n\"%d\":{\"comments\":%d,\"alerted\":%s,"
+			"\"seen\":%ld}", i > 1 ? "," : "", i, i,
+			i % 3 ? "false" : "true", t - i % 20);
+	fprintf(f, "\n}}\n");
+	ck_assert_int_eq(fclose(f), 0);
+	struct state *s = state_open(p, 30, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_uint_eq(state_count(s), 1000);
+	ck_assert_uint_eq(state_prune(s, (uint32_t)t), 0);
+	/* 15 days on, keeping 30: what was seen 16 to 19 days ago goes */
+	ck_assert_uint_eq(state_prune(s, (uint32_t)(t + 15)), 200);
+	ck_assert_uint_eq(state_count(s), 800);
+	for (int i = 1; i <= 1000; i++)
+		ck_assert_int_eq(state_claim_alert(s, (uint64_t)i),
+				 i % 20 >= 16 ? 1 : i % 3 != 0);
+	ck_assert_int_eq(state_save(s, err, sizeof err), 0);
+	state_free(s);
+	/* A sample, through every i % 20 (json-c reads the file each time):
+	 * the forgotten ones are new entries (claimed today, no count). */
+	for (int i = 1; i <= 1000; i += 7) {
+		ck_assert_int_eq(saved_root(p, (uint64_t)i, &c, &a, &seen), 1);
+		ck_assert(c == (i % 20 >= 16 ? -1 : i));
+		ck_assert(seen == (i % 20 >= 16 ? t : t - i % 20));
+		ck_assert_int_eq(a, 1);
+	}
+	tu_rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+/* Any layout of the same document, members in any order, members it does
+ * not know (holding brackets, commas and quotes in strings) skipped. */
+START_TEST(unit_any_layout)
+{
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512];
+	spit(p, "  {\"note\":{\"a\":[1,{\"b\":\"}],\\\"\"}],\"c\":null},"
+		"\"roots\" : { \"5\" : { \"x\" : [ [ ] , \"},\" ] , "
+		"\"alerted\" : true , \"comments\" : 3 } , "
+		"\"6\":{\"seen\":1,\"alerted\":false,\"comments\":0,"
+		"\"y\":-1.5e3}},\"version\":1,\"z\":true}\r\n");
+	struct state *s = state_open(p, 0, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_uint_eq(state_count(s), 2);
+	struct root_result r[2] = { res_of(5, 0, ROOT_MISSING),
+				    res_of(6, 0, ROOT_MISSING) };
+	state_fill_previous(s, r, 2);
+	ck_assert(r[0].has_previous && r[0].previous == 3);
+	ck_assert(r[1].has_previous && r[1].previous == 0);
+	ck_assert_int_eq(state_claim_alert(s, 5), 0);
+	ck_assert_int_eq(state_claim_alert(s, 6), 1);
+	state_free(s);
+	/* keep 30: 6, seen on day 1 (1970), goes */
+	s = state_open(p, 30, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_uint_eq(state_count(s), 1);
+	state_free(s);
+	tu_rm_rf(dir);
+	free(dir);
+	free(p);
+}
+END_TEST
+
+/* A bad entry is named with its line. */
+START_TEST(unit_error_names_line)
+{
+	char *dir = tu_tmpdir("check_state"), *p = tu_path(dir, "state.json");
+	char err[512];
+	spit(p, "{\"version\":2,\"roots\":{\n"
+		"\"5\":{\"comments\":3,\"alerted\":false,\"seen\":1},\n"
+		"\"6\":{\"comments\":\"x\",\"alerted\":false,"
+		"\"seen\":1}\n}}\n");
+	ck_assert_ptr_null(state_open(p, 30, err, sizeof err));
+	ck_assert_msg(strstr(err, ": line 3: root 6: expected "
+			     "{\"comments\":N|null,"), "%s", err);
+	spit(p, "{\"version\":2,\"roots\":{\n\n\"5x\":{}}}");
+	ck_assert_ptr_null(state_open(p, 30, err, sizeof err));
+	ck_assert_msg(strstr(err, ": line 3: bad root id \"5x\""), "%s", err);
+	spit(p, "{\"version\":2,\n\"roots\":{\"5\":{\"comments\":3,"
+		"\"alerted\":false}},\"x\":[1,]}");
+	ck_assert_ptr_null(state_open(p, 30, err, sizeof err));
+	ck_assert_msg(strstr(err, ": not JSON: unexpected ']' (expected a "
+			     "value) at byte 66"), "%s", err);
+	tu_rm_rf(dir);
+	free(dir);
+	free(p);
 }
 END_TEST
 
@@ -282,7 +531,8 @@ static int64_t previous_of(const char *out, uint64_t id)
 		ck_assert_msg(o != NULL, "not JSON: %s", l);
 		ck_assert(json_object_object_get_ex(o, "id", &v));
 		if ((uint64_t)json_object_get_int64(v) == id) {
-			ck_assert_msg(json_object_object_get_ex(o, "previous", &v),
+			ck_assert_msg(json_object_object_get_ex(o, "previous",
+								&v),
 				      "no previous: %s", l);
 			prev = v ? json_object_get_int64(v) : -1;
 		}
@@ -390,6 +640,10 @@ START_TEST(bin_corrupt_state_exit_2)
 		"not json at all",
 		"{\"version\":1,\"roots\":{\"31\":\"five\"}}",
 		"",
+		/* not strict JSON: what json-c's default mode took */
+		"{'version':1,'roots':{'31':{'comments':5,'alerted':false}}}",
+		"{\"version\":1,\"roots\":{\"31\":{\"comments\":5,"
+		"\"alerted\":false},}}",
 	};
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "31",
 			       "--threshold", "3", "--state", st, "--format",
@@ -400,7 +654,8 @@ START_TEST(bin_corrupt_state_exit_2)
 		run(args, &res);
 		ck_assert_msg(res.exited && res.status == 2, "%s for <%s>: %s",
 			      runbin_describe(&res), bad[i], res.err);
-		ck_assert_msg(strstr(res.err, st), "file not named: %s", res.err);
+		ck_assert_msg(strstr(res.err, st), "file not named: %s",
+			      res.err);
 		ck_assert_int_eq(res.out_len, 0);
 		ck_assert_int_eq(fakeapi_total_requests(api), 0);
 		char *text = tu_slurp(st, NULL);
@@ -442,6 +697,138 @@ START_TEST(bin_locked_state_exit_2)
 	free(dir);
 	free(st);
 	free(lock);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* --state-keep: roots not seen for more than DAYS days are dropped from
+ * the file; alerted flags of the others survive (no second alert); an
+ * entry without "seen" (version 1) counts as seen today. */
+START_TEST(bin_state_keep_prunes)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	put_story(api, 11, 3);
+	put_story(api, 14, 2);
+	char *dir = tu_tmpdir("check_state"), *st = tu_path(dir, "state.json"),
+	     *log = tu_path(dir, "alerts"), *cmd, text[1024];
+	long t = day_now(), c, seen;
+	int a;
+	snprintf(text, sizeof text, "{\"version\":2,\"roots\":{\n"
+		 "\"11\":{\"comments\":3,\"alerted\":true,\"seen\":%ld},\n"
+		 "\"12\":{\"comments\":8,\"alerted\":true,\"seen\":%ld},\n"
+		 "\"13\":{\"comments\":4,\"alerted\":true},\n"
+		 "\"15\":{\"comments\":9,\"alerted\":false,\"seen\":%ld}\n}}\n",
+		 t - 5, t - 40, t - 10);
+	spit(st, text);
+	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
+	const char *run1[] = { "--api", fakeapi_url(api), "--id", "11", "--id",
+			       "14", "--threshold", "1", "--alert-cmd", cmd,
+			       "--state", st, "--state-keep", "30", NULL };
+	struct runbin_result res;
+	run(run1, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	runbin_result_free(&res);
+	char *got = tu_slurp(log, NULL);
+	ck_assert_msg(got && strcmp(got, "14\n") == 0, "alerts: %s", got);
+	free(got);
+	ck_assert(saved_root(st, 11, &c, &a, &seen));
+	ck_assert(c == 3 && a == 1 && seen >= t);
+	ck_assert(!saved_root(st, 12, &c, &a, &seen));   /* 40 days old */
+	ck_assert(saved_root(st, 13, &c, &a, &seen));
+	ck_assert(c == 4 && a == 1 && seen >= t);         /* undated: today */
+	ck_assert(saved_root(st, 14, &c, &a, &seen));
+	ck_assert(c == 2 && a == 1 && seen >= t);
+	ck_assert(saved_root(st, 15, &c, &a, &seen));
+	ck_assert(c == 9 && a == 0 && seen == t - 10);   /* kept as it was */
+
+	/* Keep 7 days: 15 (10 days) goes. The default, 30, keeps it. */
+	const char *run2[] = { "--api", fakeapi_url(api), "--id", "14",
+			       "--state", st, "--state-keep", "7", NULL };
+	run(run2, &res);
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	runbin_result_free(&res);
+	ck_assert(!saved_root(st, 15, &c, &a, &seen));
+	ck_assert(saved_root(st, 11, &c, &a, &seen) && a == 1);
+	ck_assert(saved_root(st, 13, &c, &a, &seen) && a == 1);
+
+	const char *zero[] = { "--api", fakeapi_url(api), "--id", "14",
+			       "--state", st, "--state-keep", "0", NULL };
+	run(zero, &res);
+	ck_assert_msg(res.exited && res.status == 2 &&
+		      strstr(res.err, "--state-keep"), "%s", res.err);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(dir);
+	free(st);
+	free(log);
+	free(cmd);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* The peak resident size of the children this test reaped, in MiB. */
+static long children_peak_mib(void)
+{
+	struct rusage ru;
+	ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	return ru.ru_maxrss / 1024;
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define BIG_STATE_MIB 1500      /* shadow memory: several times the heap */
+#elif defined(__SANITIZE_ADDRESS__)
+#define BIG_STATE_MIB 600       /* redzones and the free quarantine */
+#else
+#define BIG_STATE_MIB 300
+#endif
+
+/* A state of 2M roots (version 1, as hnbatch 0.1.0 wrote it: 85 MB) is
+ * loaded, one root counted, and saved (version 2) with bounded memory.
+ * json-c's whole-document tree took 2.4 GB (and 14 s) for it. */
+START_TEST(bin_big_state_bounded)
+{
+	const long n = 2000000;
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	put_story(api, 11, 2);
+	char *dir = tu_tmpdir("check_state"), *st = tu_path(dir, "state.json");
+	FILE *f = fopen(st, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"version\":1,\"roots\":{", f);
+	for (long i = 0; i < n; i++)
+		fprintf(f, "%s\n\"%ld\":{\"comments\":%ld,\"alerted\":%s}",
+			i ? "," : "", 30000000 + 3 * i, i % 1000,
+			i % 7 ? "false" : "true");
+	fputs("\n}}\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "11",
+			       "--state", st, "-q", NULL };
+	struct runbin_result res;
+	double t0 = clock_now_ms();
+	run(args, &res);
+	double s = (clock_now_ms() - t0) / 1000;
+	ck_assert_msg(res.exited && res.status == 0, "%s", res.err);
+	runbin_result_free(&res);
+	long mib = children_peak_mib();
+	fprintf(stderr, "bin_big_state_bounded: %ld roots loaded and saved in "
+		"%.1f s, peak RSS %ld MiB (limit %d)\n", n, s, mib,
+		BIG_STATE_MIB);
+	ck_assert_msg(mib < BIG_STATE_MIB, "peak RSS %ld MiB", mib);
+	/* All there, as version 2, one root per line. */
+	char *text = tu_slurp(st, NULL);
+	ck_assert_ptr_nonnull(text);
+	long lines = 0;
+	for (char *p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	ck_assert_int_eq(lines, n + 1 + 2);
+	ck_assert(!strncmp(text, "{\"version\":2,\"roots\":{\n\"11\":{", 27));
+	ck_assert_msg(strstr(text, "\n\"30000021\":{\"comments\":7,"
+			     "\"alerted\":true,\"seen\":"), "no root 30000021");
+	free(text);
+	tu_rm_rf(dir);
+	free(dir);
+	free(st);
 	fakeapi_stop(api);
 }
 END_TEST
@@ -552,6 +939,11 @@ static Suite *state_suite(void)
 	tcase_add_test(tu, unit_corrupt_files_refused);
 	tcase_add_test(tu, unit_lock_excludes_second_open);
 	tcase_add_test(tu, unit_claims_from_threads);
+	tcase_add_test(tu, unit_version1_loads_as_seen_today);
+	tcase_add_test(tu, unit_prune_at_load);
+	tcase_add_test(tu, unit_prune_later_day);
+	tcase_add_test(tu, unit_any_layout);
+	tcase_add_test(tu, unit_error_names_line);
 	suite_add_tcase(s, tu);
 	tcase_set_timeout(tb, 240);
 	tcase_add_test(tb, bin_second_run_quiet_with_previous);
@@ -560,6 +952,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tb, bin_locked_state_exit_2);
 	tcase_add_test(tb, bin_state_symlink_and_targets);
 	tcase_add_test(tb, bin_subthread_alerts_once);
+	tcase_add_test(tb, bin_state_keep_prunes);
+	tcase_add_test(tb, bin_big_state_bounded);
 	suite_add_tcase(s, tb);
 	return s;
 }

@@ -14,7 +14,7 @@
 #define FFFD "\xEF\xBF\xBD"
 
 /* Independent checker: 1 when s is valid UTF-8 holding no C0, DEL or C1
- * control character. */
+ * control character and no bidi control. */
 static int safe_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -50,6 +50,10 @@ static int safe_utf8(const char *s)
 		    (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
 		    (cp >= 0xD800 && cp <= 0xDFFF) || cp <= 0x9F)
 			return 0;
+		if ((cp >= 0x202A && cp <= 0x202E) ||
+		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+		    cp == 0x200F || cp == 0x061C)
+			return 0;       /* bidi controls */
 		p += n + 1;
 	}
 	return 1;
@@ -166,6 +170,42 @@ START_TEST(clean_controls)
 	/* C1 as UTF-8: NEL, CSI, and the ends of the range */
 	expect_clean("a\xC2\x85" "b\xC2\x9B" "c", "a b c");
 	expect_clean("\xC2\x80\xC2\x9F\xC2\xA0", "  \xC2\xA0");
+}
+END_TEST
+
+/* The bidi controls, raw or as entities, become spaces; their neighbours
+ * in the same blocks stay. */
+START_TEST(clean_bidi)
+{
+	static const char *const raw[] = {
+		"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC",
+		"\xE2\x80\xAD", "\xE2\x80\xAE",           /* U+202A-202E */
+		"\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8",
+		"\xE2\x81\xA9",                             /* U+2066-2069 */
+		"\xE2\x80\x8E", "\xE2\x80\x8F",           /* U+200E, 200F */
+		"\xD8\x9C",                                  /* U+061C */
+	};
+	char in[32], want[32];
+	size_t i;
+
+	for (i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+		snprintf(in, sizeof in, "a%sb", raw[i]);
+		expect_clean(in, "a b");
+	}
+	expect_clean("&#x202E;evil&#8238;&#x2066;&#8207;&#1564;",
+		     " evil    ");
+	/* "gnp.exe" shown reversed: the override goes, the text stays. */
+	expect_clean("photo\xE2\x80\xAEgnp.exe", "photo gnp.exe");
+	/* Neighbours: U+2029, U+202F, U+2065, U+206A, U+200D, U+061B. */
+	static const char *const kept[] = {
+		"\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\xA5",
+		"\xE2\x81\xAA", "\xE2\x80\x8D", "\xD8\x9B",
+	};
+	for (i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+		snprintf(in, sizeof in, "a%sb", kept[i]);
+		snprintf(want, sizeof want, "a%sb", kept[i]);
+		expect_clean(in, want);
+	}
 }
 END_TEST
 
@@ -421,6 +461,7 @@ static Suite *text_suite(void)
 	tcase_add_test(tc, clean_entities);
 	tcase_add_test(tc, clean_bad_entities);
 	tcase_add_test(tc, clean_controls);
+	tcase_add_test(tc, clean_bidi);
 	tcase_add_test(tc, clean_invalid_utf8);
 	tcase_add_test(tc, clean_exact_buffers);
 	tcase_add_test(tc, clean_random_bytes);

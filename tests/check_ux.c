@@ -122,9 +122,11 @@ START_TEST(test_hostile_titles_safe)
 	struct fakeapi *api = fakeapi_start();
 	ck_assert_ptr_nonnull(api);
 	fakeapi_put(api, 5, hostile);
-	fakeapi_put(api, 6, "{\"id\":6,\"type\":\"story\",\"title\":\"=cmd|' /C calc'!A0\"}");
+	fakeapi_put(api, 6, "{\"id\":6,\"type\":\"story\","
+		    "\"title\":\"=cmd|' /C calc'!A0\"}");
 	/* invalid UTF-8 straight in the body */
-	fakeapi_put(api, 7, "{\"id\":7,\"type\":\"story\",\"title\":\"bad \xff\xfe utf8 \xc3\"}");
+	fakeapi_put(api, 7, "{\"id\":7,\"type\":\"story\","
+		    "\"title\":\"bad \xff\xfe utf8 \xc3\"}");
 	const char *fmts[] = { "table", "jsonl", "csv" };
 	for (int i = 0; i < 3; i++) {
 		const char *args[] = { "--api", fakeapi_url(api), "--id", "5",
@@ -141,13 +143,58 @@ START_TEST(test_hostile_titles_safe)
 		}
 		ck_assert_msg(strstr(res.out, "\xc2\x9b") == NULL, "C1 CSI");
 		ck_assert_msg(strstr(res.out, "\xff") == NULL, "invalid UTF-8");
-		ck_assert_ptr_nonnull(strstr(res.out, "'q'"));   /* entity decoded */
+		/* entity decoded */
+		ck_assert_ptr_nonnull(strstr(res.out, "'q'"));
 		ck_assert_ptr_nonnull(strstr(res.out, "&lt;"));  /* once */
 		if (i == 2)
 			ck_assert_msg(strstr(res.out, "'=cmd") != NULL,
-				      "csv formula not made inert: %s", res.out);
+				      "csv formula not made inert: %s",
+				      res.out);
 		if (i == 1) /* the formula is plain text in JSON */
-			ck_assert_ptr_nonnull(strstr(res.out, "\"=cmd|' /C calc'!A0\""));
+			ck_assert_ptr_nonnull(strstr(res.out,
+						     "\"=cmd|' /C calc'!A0\""));
+		runbin_result_free(&res);
+	}
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* Bidi controls in a title (raw UTF-8, as \u escapes, as entities) reach
+ * no output: a title that would turn the rest of its row around. */
+START_TEST(test_bidi_titles_neutralised)
+{
+	static const char *const bidi[] = {
+		"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC",
+		"\xE2\x80\xAD", "\xE2\x80\xAE", "\xE2\x81\xA6",
+		"\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9",
+		"\xE2\x80\x8E", "\xE2\x80\x8F", "\xD8\x9C",
+	};
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	fakeapi_put(api, 8, "{\"id\":8,\"type\":\"story\",\"title\":"
+		    "\"a\xE2\x80\xAE" "fdp.exe\xE2\x81\xA6x\xE2\x80\x8F"
+		    "\xD8\x9C" "b\"}");
+	fakeapi_put(api, 9, "{\"id\":9,\"type\":\"story\",\"title\":"
+		    "\"c\\u202e\\u2067d\\u200e\\u061c&#x202D;&#8234;e\"}");
+	const char *fmts[] = { "table", "jsonl", "csv" };
+	for (int i = 0; i < 3; i++) {
+		const char *args[] = { "--api", fakeapi_url(api), "--id", "8",
+				       "--id", "9", "--format", fmts[i], NULL };
+		struct runbin_result res;
+		ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
+		ck_assert_msg(res.exited && res.status == 0, "%s: %s", fmts[i],
+			      res.err);
+		for (size_t k = 0; k < sizeof bidi / sizeof bidi[0]; k++)
+			ck_assert_msg(!strstr(res.out, bidi[k]),
+				      "%s: bidi control %zu in %s", fmts[i], k,
+				      res.out);
+		/* Nor escaped in JSON: they are gone, not hidden. */
+		ck_assert_msg(!strstr(res.out, "\\u20") &&
+			      !strstr(res.out, "\\u06"), "%s", res.out);
+		ck_assert_msg(strstr(res.out, "a fdp.exe x  b"), "%s: %s",
+			      fmts[i], res.out);
+		ck_assert_msg(strstr(res.out, "c  d    e"), "%s: %s", fmts[i],
+			      res.out);
 		runbin_result_free(&res);
 	}
 	fakeapi_stop(api);
@@ -172,7 +219,8 @@ START_TEST(test_output_atomic)
 	fclose(f);
 
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "25015967",
-			       "-c", "4", "--format", "jsonl", "-o", out, NULL };
+			       "-c", "4", "--format", "jsonl", "-o", out,
+			       NULL };
 	struct runbin *rb = runbin_start(args, NULL, NULL);
 	ck_assert_ptr_nonnull(rb);
 	ck_assert(runbin_wait_until(rb, saw_requests, api, 20, 60000));
@@ -223,14 +271,15 @@ START_TEST(test_output_targets)
 	char *full = tu_path(dir, "full");
 	const char *dev = full;
 	if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0)
-		dev = "/dev/full"; /* not root: the real one is never replaced */
+		dev = "/dev/full"; /* not root: the real one is not replaced */
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "1",
 			       "--format", "jsonl", "-o", dev, NULL };
 	struct runbin_result res;
 	ck_assert_int_eq(runbin_run(args, NULL, NULL, 60000, &res), 0);
 	ck_assert_msg(res.exited && res.status == 1, "%s: %s",
 		      runbin_describe(&res), res.err);
-	ck_assert_msg(strstr(res.err, "No space left on device"), "%s", res.err);
+	ck_assert_msg(strstr(res.err, "No space left on device"), "%s",
+		      res.err);
 	runbin_result_free(&res);
 	struct stat st;
 	ck_assert_int_eq(lstat(dev, &st), 0);
@@ -302,8 +351,9 @@ START_TEST(test_verbose_request_lines)
 			from = p + 1; /* the retry comes after the failure */
 		char ms[16], att[16];
 		double start;
-		ck_assert_msg(sscanf(p + strlen(want[i]), "%15[0-9] ms (attempt "
-				     "%15[0-9], started +%lf ms)", ms, att,
+		ck_assert_msg(sscanf(p + strlen(want[i]),
+				     "%15[0-9] ms (attempt %15[0-9], "
+				     "started +%lf ms)", ms, att,
 				     &start) == 3, "line: %.120s", p);
 		ck_assert_str_eq(att, attempt[i]);
 		ck_assert(start >= 0 && start < 60000);
@@ -326,6 +376,7 @@ int main(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_progress_on_terminal_only);
 	tcase_add_test(tc, test_hostile_titles_safe);
+	tcase_add_test(tc, test_bidi_titles_neutralised);
 	tcase_add_test(tc, test_output_atomic);
 	tcase_add_test(tc, test_output_targets);
 	tcase_add_test(tc, test_verbose_request_lines);
