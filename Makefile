@@ -99,6 +99,7 @@ FUZZFLAGS = -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -pthread \
 FUZZSRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZBIN   = $(patsubst tests/fuzz/%.c,$(FUZZDIR)/%,$(FUZZSRC))
 FUZZOBJ   = $(patsubst %,$(FUZZDIR)/src/%.o,ids item jsoncheck state \
+            alert_spool text log clock sse fbstream \
             statefile u64set fileutil)
 
 $(FUZZDIR)/src/%.o: src/%.c

@@ -30,6 +30,14 @@ struct alert_rec {
 
 struct alert_spool;
 
+/* Parse one spool line (without its newline) into *r; the cleaned title is
+ * malloc'd into *title (r->info.title points to it; the caller frees it).
+ * Strict: exactly one JSON object as hnbatch writes it (jsoncheck), with
+ * id, title, comments and dest, and for a subthread kind, root and depth.
+ * Returns 0, or -1 with a reason in why (*title NULL). Pure: any thread. */
+int alert_spool_parse_line(const char *line, struct alert_rec *r,
+			   char **title, char *why, size_t n);
+
 /* Lock PATH.lock (held until alert_spool_close; a second run fails at
  * once), open PATH for appending (created when absent) and read every line
  * (a torn last line, without newline and not JSON, is dropped with a

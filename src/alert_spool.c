@@ -2,7 +2,7 @@
  *
  * The only alert file that includes json-c: loading parses each line with
  * its own tokener and copies the fields out; nothing of json-c leaves
- * parse_line(). Lines are written with text_json(), not json-c.
+ * alert_spool_parse_line(). Lines are written with text_json(), not json-c.
  *
  * Threads: a struct alert_spool is used by one thread at a time — main
  * opens and closes it, and saves it after the alert thread was joined; the
@@ -36,6 +36,7 @@
 
 #include "alert_dest.h"
 #include "fileutil.h"
+#include "jsoncheck.h"
 #include "log.h"
 #include "text.h"
 
@@ -51,15 +52,54 @@ struct alert_spool {
 	size_t nkeep;
 };
 
-/* Parse one line into *r (title malloc'd into *title). 0, or -1 with why. */
-static int parse_line(const char *line, struct alert_rec *r, char **title,
-		      char *why, size_t n)
+/* A subthread's line names its kind, root and depth; a story's may say
+ * "kind":"story"; older lines have no kind: stories. 0, or -1 with why. */
+static int parse_kind(json_object *o, struct alert_info *ai, char *why,
+		      size_t n)
+{
+	json_object *k, *root, *depth;
+	if (!json_object_object_get_ex(o, "kind", &k))
+		return 0;
+	const char *kind = json_object_is_type(k, json_type_string)
+			   ? json_object_get_string(k) : "";
+	if (strcmp(kind, "story") == 0)
+		return 0;
+	if (strcmp(kind, "subthread") != 0 ||
+	    !json_object_object_get_ex(o, "root", &root) ||
+	    !json_object_is_type(root, json_type_int) ||
+	    json_object_get_int64(root) <= 0 ||
+	    !json_object_object_get_ex(o, "depth", &depth) ||
+	    !json_object_is_type(depth, json_type_int) ||
+	    json_object_get_int64(depth) < 1 ||
+	    json_object_get_int64(depth) > UINT32_MAX) {
+		snprintf(why, n, "kind: \"story\", or \"subthread\" with root "
+			 "and depth");
+		return -1;
+	}
+	ai->kind = ALERT_SUBTHREAD;
+	ai->root = (uint64_t)json_object_get_int64(root);
+	ai->depth = (uint32_t)json_object_get_int64(depth);
+	return 0;
+}
+
+int alert_spool_parse_line(const char *line, struct alert_rec *r,
+			   char **title, char *why, size_t n)
 {
 	int rc = -1;
-	json_tokener *tok = json_tokener_new();
-	json_object *o = tok ? json_tokener_parse_ex(tok, line,
-						     (int)strlen(line)) : NULL;
-	json_object *id, *c, *t, *ds, *k, *root, *depth;
+	json_tokener *tok = NULL;
+	json_object *o = NULL, *id, *c, *t, *ds;
+	size_t len = strlen(line);
+	char jwhy[96];
+	*title = NULL;
+	memset(r, 0, sizeof *r);
+	/* strictly one JSON value (no trailing text), as hnbatch writes it */
+	if (jsoncheck(line, len, 8, jwhy, sizeof jwhy) != 0) {
+		snprintf(why, n, "not JSON: %s", jwhy);
+		goto out;
+	}
+	tok = json_tokener_new();
+	if (tok)
+		o = json_tokener_parse_ex(tok, line, (int)len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
 		snprintf(why, n, "not a JSON object");
 		goto out;
@@ -96,31 +136,10 @@ static int parse_line(const char *line, struct alert_rec *r, char **title,
 	r->info.root = r->info.id;
 	r->info.comments = (uint64_t)json_object_get_int64(c);
 	r->info.title = *title;
-	/* a subthread's line names its kind, root and depth; older lines
-	 * have none of them: stories */
-	if (json_object_object_get_ex(o, "kind", &k)) {
-		if (!json_object_is_type(k, json_type_string) ||
-		    strcmp(json_object_get_string(k), "subthread") != 0 ||
-		    !json_object_object_get_ex(o, "root", &root) ||
-		    !json_object_is_type(root, json_type_int) ||
-		    json_object_get_int64(root) <= 0 ||
-		    !json_object_object_get_ex(o, "depth", &depth) ||
-		    !json_object_is_type(depth, json_type_int) ||
-		    json_object_get_int64(depth) < 1 ||
-		    json_object_get_int64(depth) > UINT32_MAX) {
-			if (!json_object_is_type(k, json_type_string) ||
-			    strcmp(json_object_get_string(k), "story") != 0) {
-				snprintf(why, n, "kind: \"story\", or "
-					 "\"subthread\" with root and depth");
-				free(*title);
-				*title = NULL;
-				goto out;
-			}
-		} else {
-			r->info.kind = ALERT_SUBTHREAD;
-			r->info.root = (uint64_t)json_object_get_int64(root);
-			r->info.depth = (uint32_t)json_object_get_int64(depth);
-		}
+	if (parse_kind(o, &r->info, why, n) != 0) {
+		free(*title);
+		*title = NULL;
+		goto out;
 	}
 	rc = 0;
 out:
@@ -178,7 +197,8 @@ static int load(struct alert_spool *s, FILE *f,
 			continue;
 		char why[160], *title = NULL;
 		struct alert_rec r = { 0 };
-		int bad = parse_line(line, &r, &title, why, sizeof why) != 0;
+		int bad = alert_spool_parse_line(line, &r, &title, why,
+						 sizeof why) != 0;
 		if (!whole && end_last_line(s, lineno, start, bad, err,
 					    errlen) != 0)
 			goto out;

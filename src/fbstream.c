@@ -1,6 +1,7 @@
 /* fbstream.c — Firebase stream events applied to a stream's value (see
- * fbstream.h). json-c parses each event's data (one small object, put
- * before returning; nothing of json-c leaves this file). No threads, no
+ * fbstream.h). Each event's data passes jsoncheck (strict RFC 8259), then
+ * json-c parses it (one small object, put before returning; nothing of
+ * json-c leaves this file). No threads, no
  * globals. Outside input throughout: every shape is checked, and a list
  * index is bounded (FBS_MAX_INDEX) so that a patch cannot make us allocate
  * without end. */
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jsoncheck.h"
 
 #define FBS_MAX_INDEX 10000        /* HN's lists hold 500 ids */
 #define ID_MAX (UINT64_C(1) << 53)
@@ -177,6 +180,11 @@ enum fbs_result fbs_apply(struct fbstream *s, const char *event,
 	if (!patch && strcmp(event, "put") != 0)
 		return FBS_SAME; /* an event we do not use */
 	enum fbs_result rc = FBS_BAD;
+	char jwhy[96];
+	if (jsoncheck(data, len, 16, jwhy, sizeof jwhy) != 0) {
+		snprintf(why, whylen, "%s: not JSON: %s", event, jwhy);
+		return FBS_BAD;
+	}
 	json_tokener *tok = json_tokener_new_ex(16);
 	json_object *o = NULL, *p, *d;
 	if (tok) {

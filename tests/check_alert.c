@@ -870,6 +870,48 @@ START_TEST(test_bad_spool_is_an_error)
 }
 END_TEST
 
+/* Spool lines are strict: trailing text after the object, single quotes
+ * or a kind without its root and depth are bad lines (exit 2 naming
+ * FILE:LINE), not alerts read leniently. */
+START_TEST(test_lenient_spool_lines_refused)
+{
+	static const char *const bad[] = {
+		"{\"id\":2,\"title\":\"b\",\"comments\":3,\"dest\":\"cmd\"} x",
+		"{'id':2,'title':'b','comments':3,'dest':'cmd'}",
+		"{\"id\":2,\"kind\":\"subthread\",\"title\":\"b\","
+		"\"comments\":3,\"dest\":\"cmd\"}",
+	};
+	struct fakeapi *api = fakeapi_start();
+	put_story(api, 801, "x", 3);
+	char *dir = tu_tmpdir("check_alert"), *spool = tu_path(dir, "spool");
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		FILE *f = fopen(spool, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "%s\n{\"id\":3,\"title\":\"c\",\"comments\":3,"
+			"\"dest\":\"cmd\"}\n", bad[i]);
+		fclose(f);
+		const char *args[] = { "--api", fakeapi_url(api), "--id", "801",
+				       "--threshold", "2", "--alert-cmd", "true",
+				       "--alert-spool", spool, NULL };
+		struct runbin_result res;
+		run(args, &res);
+		ck_assert_msg(res.exited && res.status == 2, "line %zu: %s: %s",
+			      i, runbin_describe(&res), res.err);
+		char *where;
+		ck_assert_int_ge(asprintf(&where, "%s:1: bad spool line", spool),
+				 0);
+		ck_assert_msg(strstr(res.err, where), "%s", res.err);
+		free(where);
+		runbin_result_free(&res);
+	}
+	ck_assert_int_eq(fakeapi_total_requests(api), 0);
+	tu_rm_rf(dir);
+	free(dir);
+	free(spool);
+	fakeapi_stop(api);
+}
+END_TEST
+
 static void put_spool(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -1532,6 +1574,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, test_command_leftovers_killed_at_exit);
 	tcase_add_test(tc, test_huge_title_delivered);
 	tcase_add_test(tc, test_subthread_alert_before_story_record);
+	tcase_add_test(tc, test_lenient_spool_lines_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
