@@ -17,6 +17,8 @@
 #include "fetch.h"
 #include "result.h"
 
+struct item;
+
 /* Why an item could not be had. */
 enum fail_reason {
 	FAIL_TIMEOUT = 0, FAIL_CONNECT, FAIL_NETWORK, FAIL_TOO_BIG, FAIL_HTTP,
@@ -42,6 +44,16 @@ struct subthread {
 	                               lower bound */
 };
 
+/* The answer to a crawl_fetch(), valid during the on_fetched call. */
+struct fetched {
+	uint64_t id;
+	uint32_t tag;               /* as given to crawl_fetch */
+	int failed;                 /* 1: could not be had (after retries) */
+	enum fail_reason reason;    /* failed: why */
+	int is_null;                /* the API answered null */
+	const struct item *item;    /* neither: the parsed item */
+};
+
 struct crawl_opts {
 	const char *api;            /* base URL, no trailing slash */
 	size_t threads;             /* workers (>= 1) */
@@ -58,6 +70,11 @@ struct crawl_opts {
 	void (*on_root)(const struct root_result *r, void *arg);
 	void (*on_subthread)(const struct subthread *s, void *arg);
 	void *on_root_arg;          /* for both callbacks */
+	int persistent;             /* 1: crawl_run goes on, every root done
+	                               or none, until crawl_cancel (or the
+	                               deadline): the pool of --watch */
+	void (*on_fetched)(const struct fetched *f, void *arg);
+	void *on_fetched_arg;
 };
 
 struct crawl_stats {
@@ -81,6 +98,12 @@ enum crawl_stop crawl_run(struct crawl *c);
  * requests, abandon the ones in flight, and make crawl_run() return. The
  * first reason given wins. */
 void crawl_cancel(struct crawl *c, enum crawl_stop why);
+
+/* Any thread, while crawl_run runs: fetch item id (with the usual retries)
+ * through the pool, and hand its answer to on_fetched with tag, on a
+ * worker thread; nothing is counted. Returns 0, or -1 when the crawl has
+ * stopped or memory ran out (on_fetched is not called then). */
+int crawl_fetch(struct crawl *c, uint64_t id, uint32_t tag);
 
 /* After crawl_run: the results in root order (owned by the crawl). */
 struct root_result *crawl_results(struct crawl *c, size_t *n);

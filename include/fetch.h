@@ -63,6 +63,19 @@ int fetcher_get(struct fetcher *f, const char *url, void *user);
 int fetcher_post_json(struct fetcher *f, const char *url, const char *body,
 		      void *user);
 
+/* A stream (Server-Sent Events): a GET with "Accept: text/event-stream"
+ * that follows redirects (Firebase answers 307 first) and has no time
+ * limit but the connect timeout. The body is not kept: every piece goes to
+ * on_data(arg, bytes, n) from inside fetcher_wait, as it arrives (non-zero
+ * ends the transfer). When the stream ends, fetcher_next hands out its
+ * end (user, err, status) like any transfer's. 0, or -1 as fetcher_get. */
+typedef int fetch_data_fn(void *arg, const char *data, size_t len);
+int fetcher_stream(struct fetcher *f, const char *url, fetch_data_fn *on_data,
+		   void *arg, void *user);
+
+/* End the transfer started with `user` now (no fetcher_next for it). */
+void fetcher_abort(struct fetcher *f, void *user);
+
 size_t fetcher_inflight(const struct fetcher *f);
 
 /* Drive transfers and wait up to timeout_ms for progress, for a wakeup, or

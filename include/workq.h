@@ -19,6 +19,8 @@ struct work {
 	uint32_t root;      /* index of the root it counts for */
 	uint32_t depth;     /* 0 for the root item itself */
 	uint32_t attempt;   /* 0 for the first try */
+	uint32_t tag;       /* a fetch (crawl_fetch): its tag + 1; 0: an
+	                       item of a root's tree, counted */
 };
 
 struct workq {

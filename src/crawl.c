@@ -279,7 +279,8 @@ static size_t start_workers(struct crawl *c)
 	pthread_mutex_lock(&c->mu);
 	c->nworkers = ready;
 	pthread_mutex_unlock(&c->mu);
-	struct work *w = ready == nw ? malloc(c->nroots * sizeof *w) : NULL;
+	struct work *w = ready == nw
+		? malloc((c->nroots ? c->nroots : 1) * sizeof *w) : NULL;
 	for (size_t i = 0; w && i < c->nroots; i++)
 		w[c->nroots - 1 - i] = (struct work){ .id = c->roots[i].id,
 						      .root = (uint32_t)i };
@@ -346,9 +347,28 @@ static void free_orphans(struct crawl *c, size_t nworkers)
 	u64set_free(&o.seen);
 }
 
+int crawl_fetch(struct crawl *c, uint64_t id, uint32_t tag)
+{
+	if (atomic_load(&c->stop) || tag == UINT32_MAX)
+		return -1;
+	struct work w = { .id = id, .tag = tag + 1 };
+	if (workq_push(&c->q, &w, 1) != 0)
+		return -1;
+	/* a worker waiting in curl with room is woken; one blocked on the
+	 * queue wakes by its condvar */
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->nworkers; i++)
+		if (atomic_exchange(&c->workers[i].hungry, 0)) {
+			fetcher_wakeup(c->workers[i].f);
+			break;
+		}
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
 enum crawl_stop crawl_run(struct crawl *c)
 {
-	if (c->nroots == 0) {
+	if (c->nroots == 0 && !c->o.persistent) {
 		atomic_store(&c->t1, c->t0);
 		return CRAWL_DONE;
 	}

@@ -25,6 +25,8 @@
  * (CURLOPT_MAXFILESIZE) and while receiving, so a 50 MiB body is never held.
  * With discard_body (the alert webhook) the first FETCH_DISCARD_KEEP bytes
  * are kept, the transfer is cut after them and still counts as complete.
+ * A stream (fetcher_stream, for --watch) keeps nothing: each piece goes to
+ * its callback as it arrives, and it has no time limit.
  */
 #include "fetch.h"
 
@@ -51,6 +53,8 @@ struct slot {
 	int too_big;
 	int discard;         /* opts.discard_body */
 	int cut;             /* discard: stopped reading after `max` bytes */
+	fetch_data_fn *on_data; /* a stream: bytes go here as they come */
+	void *data_arg;
 	char *url;
 	char err[CURL_ERROR_SIZE];
 };
@@ -64,6 +68,7 @@ struct fetcher {
 	size_t nfree;
 	struct slot *lent;   /* slot whose body the caller may still read */
 	struct curl_slist *json_hdr;
+	struct curl_slist *sse_hdr;  /* Accept: text/event-stream */
 	int epfd;            /* curl's sockets and the wakeup eventfd */
 	int evfd;            /* fetcher_wakeup() writes here: any thread */
 	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
@@ -174,6 +179,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct slot *s = arg;
 	size_t n = size * nmemb;
+	if (s->on_data) /* a stream: nothing is kept here */
+		return s->on_data(s->data_arg, data, n) == 0 ? n : 0;
 	if (s->discard && s->len + n > s->max) {
 		s->cut = 1;
 		n = s->max - s->len; /* keep what fits, then end the transfer */
@@ -217,14 +224,9 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 16384L);
-	if (o->timeout_ms > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	if (o->connect_timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 				 o->connect_timeout_ms);
-	if (o->max_body > 0 && !o->discard_body)
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-				 (curl_off_t)o->max_body);
 	if (o->cacert)
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
 	if (o->verbose)
@@ -255,7 +257,9 @@ struct fetcher *fetcher_new(const struct fetch_opts *o, size_t window)
 	f->free = calloc(window, sizeof *f->free);
 	f->multi = curl_multi_init();
 	f->json_hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	f->sse_hdr = curl_slist_append(NULL, "Accept: text/event-stream");
 	if (!f->slots || !f->free || !f->multi || !f->json_hdr ||
+	    !f->sse_hdr ||
 	    f->epfd < 0 || f->evfd < 0)
 		goto fail;
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = f->evfd };
@@ -296,6 +300,7 @@ void fetcher_free(struct fetcher *f)
 	if (f->evfd >= 0)
 		close(f->evfd);
 	curl_slist_free_all(f->json_hdr);
+	curl_slist_free_all(f->sse_hdr);
 	free(f->slots);
 	free(f->free);
 	free(f);
@@ -317,8 +322,24 @@ static void release_lent(struct fetcher *f)
 	f->free[f->nfree++] = (size_t)(s - f->slots);
 }
 
+/* The options that differ between a stream and a plain transfer. */
+static void set_kind(struct fetcher *f, struct slot *s, fetch_data_fn *fn,
+		     void *arg)
+{
+	const struct fetch_opts *o = &f->opts;
+	s->on_data = fn;
+	s->data_arg = arg;
+	/* a stream follows Firebase's 307 and has no end to wait for */
+	curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, fn ? 1L : 0L);
+	curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS,
+			 fn ? 0L : o->timeout_ms > 0 ? o->timeout_ms : 0L);
+	curl_easy_setopt(s->easy, CURLOPT_MAXFILESIZE_LARGE,
+			 (curl_off_t)(fn || o->discard_body ? 0 : o->max_body));
+}
+
 static int start(struct fetcher *f, const char *url, const char *post,
-		 void *user)
+		 void *user, fetch_data_fn *fn, void *arg)
 {
 	release_lent(f);
 	if (f->nfree == 0)
@@ -337,6 +358,7 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	s->cut = 0;
 	s->err[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
+	set_kind(f, s, fn, arg);
 	/* Wait for a connection that may multiplex only where one can: over
 	 * TLS (HTTP/2 by ALPN). Over http:// (HTTP/1.1) a request would wait
 	 * for the first answer on a new connection, however slow it is. */
@@ -346,7 +368,8 @@ static int start(struct fetcher *f, const char *url, const char *post,
 		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, f->json_hdr);
 		curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS, post);
 	} else {
-		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER,
+				 fn ? f->sse_hdr : NULL);
 		curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
 	}
 	if (curl_multi_add_handle(f->multi, s->easy) != CURLM_OK)
@@ -357,13 +380,38 @@ static int start(struct fetcher *f, const char *url, const char *post,
 
 int fetcher_get(struct fetcher *f, const char *url, void *user)
 {
-	return start(f, url, NULL, user);
+	return start(f, url, NULL, user, NULL, NULL);
 }
 
 int fetcher_post_json(struct fetcher *f, const char *url, const char *body,
 		      void *user)
 {
-	return start(f, url, body, user);
+	return start(f, url, body, user, NULL, NULL);
+}
+
+int fetcher_stream(struct fetcher *f, const char *url, fetch_data_fn *on_data,
+		   void *arg, void *user)
+{
+	return start(f, url, NULL, user, on_data, arg);
+}
+
+void fetcher_abort(struct fetcher *f, void *user)
+{
+	release_lent(f);
+	for (size_t i = 0; i < f->window; i++) {
+		struct slot *s = &f->slots[i];
+		if (!s->easy || s->user != user)
+			continue;
+		int busy = 1; /* a free slot keeps its old user: skip those */
+		for (size_t k = 0; k < f->nfree && busy; k++)
+			busy = f->free[k] != i;
+		if (!busy)
+			continue;
+		curl_multi_remove_handle(f->multi, s->easy);
+		s->len = 0;
+		f->free[f->nfree++] = i;
+		return;
+	}
 }
 
 size_t fetcher_inflight(const struct fetcher *f)

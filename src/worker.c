@@ -71,10 +71,32 @@ static struct work heap_pop(struct worker *wk)
 
 /* ---- outcomes ---- */
 
+/* A fetch (crawl_fetch) answered: hand it over, count nothing. */
+static void fetched(struct worker *wk, const struct work *w, int failed,
+		    enum fail_reason why, int is_null)
+{
+	struct crawl *c = wk->c;
+	struct fetched f = { .id = w->id, .tag = w->tag - 1, .failed = failed,
+			     .reason = why, .is_null = is_null,
+			     .item = failed || is_null ? NULL : &wk->item };
+	atomic_fetch_add(&c->items, !failed);
+	if (c->o.on_fetched)
+		c->o.on_fetched(&f, c->o.on_fetched_arg);
+}
+
 static void fail_item(struct worker *wk, const struct work *w,
 		      enum fail_reason why, const char *detail)
 {
 	struct crawl *c = wk->c;
+	if (w->tag) { /* a fetch: its owner logs what it makes of it */
+		log_debug("item %llu failed: %s%s%s",
+			  (unsigned long long)w->id, crawl_reason_str(why),
+			  detail && *detail ? ": " : "", detail ? detail : "");
+		atomic_fetch_add(&c->failed, 1);
+		atomic_fetch_add(&c->by_reason[why], 1);
+		fetched(wk, w, 1, why, 0);
+		return;
+	}
 	crawl_count_failed(c, w->root, why, 1);
 	log_error("item %llu failed (%s/item/%llu.json): %s%s%s",
 		  (unsigned long long)w->id, c->o.api,
@@ -133,7 +155,8 @@ static void start_work(struct worker *wk, const struct work *w)
 	/* API/item/ is in place: only the id and ".json" are written */
 	snprintf(wk->url + c->prefix_len, 32, "%llu.json",
 		 (unsigned long long)w->id);
-	atomic_fetch_add(&c->roots[w->root].fetches, 1);
+	if (!w->tag)
+		atomic_fetch_add(&c->roots[w->root].fetches, 1);
 	if (fetcher_get(wk->f, wk->url, &wk->ctx[k]) != 0) {
 		wk->ctx_free[wk->nctx_free++] = k;
 		fail_item(wk, w, FAIL_NOMEM, "cannot start request");
@@ -342,7 +365,9 @@ static void handle(struct worker *wk, const struct fetch_done *d)
 		[ITEM_ERR_JSON] = FAIL_JSON, [ITEM_ERR_TYPE] = FAIL_TYPE,
 		[ITEM_ERR_ID] = FAIL_ID, [ITEM_ERR_NOMEM] = FAIL_NOMEM,
 	};
-	if (st == ITEM_OK || st == ITEM_NULL)
+	if (w.tag && (st == ITEM_OK || st == ITEM_NULL))
+		fetched(wk, &w, 0, 0, st == ITEM_NULL);
+	else if (st == ITEM_OK || st == ITEM_NULL)
 		counted(wk, &w, st);
 	else
 		fail_item(wk, &w, bad[st], why);
