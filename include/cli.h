@@ -47,6 +47,8 @@ struct config {
 	double alert_timeout_s;
 
 	double period_s;           /* 0: run once */
+	int watch;                 /* --watch */
+	double stream_timeout_s, resync_s;
 };
 
 /* The defaults of the options, written once: the option table in cli.c sets
@@ -60,6 +62,8 @@ struct config {
 #define CLI_DEFAULT_CONNECT_TIMEOUT_S 5
 #define CLI_DEFAULT_RETRIES 3
 #define CLI_DEFAULT_MAX_BODY 1048576
+#define CLI_DEFAULT_STREAM_TIMEOUT_S 90
+#define CLI_DEFAULT_RESYNC_S 3600
 #define CLI_DEFAULT_MAX_ROOT_ITEMS 250000
 #define CLI_DEFAULT_MAX_ITEMS 2500000
 #define CLI_DEFAULT_FORMAT "table"

@@ -22,6 +22,7 @@ struct item {
 	char *title;             /* malloc'd copy, or NULL when absent */
 	bool has_descendants;
 	int64_t descendants;
+	uint64_t parent;         /* `parent` (comments), 0 when absent */
 	size_t nparts;           /* polls: number of `parts` (not traversed) */
 };
 

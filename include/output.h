@@ -14,6 +14,7 @@ struct output_opts {
 	size_t width;          /* table: terminal columns to fit; 0: no limit */
 	int with_previous;     /* add the `previous` field/column */
 	long iteration;        /* >= 0: add `iteration` (periodic mode) */
+	int with_changed_at;   /* add `changed_at` (--watch), ISO 8601 UTC */
 	int header;            /* csv/table: write the header row */
 };
 

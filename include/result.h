@@ -10,6 +10,7 @@ enum root_status {
 	ROOT_PARTIAL,       /* failed > 0, or stopped by a budget */
 	ROOT_MISSING,       /* the root itself answered null */
 	ROOT_INTERRUPTED,   /* a signal stopped the run before it finished */
+	ROOT_LEFT,          /* --watch: the root left its list; last record */
 };
 
 struct root_result {
@@ -29,6 +30,8 @@ struct root_result {
 	bool has_hottest;         /* false when the root has no comments */
 	uint64_t hottest_id;      /* the top-level comment with the most */
 	uint64_t hottest_comments; /* comments below it (ties: smaller id) */
+	int64_t changed_at_ms;    /* --watch: when its counts last changed
+	                             (Unix time in ms) */
 };
 
 const char *root_status_str(enum root_status s); /* "complete", ... */

@@ -52,6 +52,10 @@ struct wnode *wtree_add(struct wtree *t, uint64_t id, uint64_t parent,
  * once, in its first place). 0, or -1 out of memory. */
 int wtree_set_kids(struct wnode *n, const uint64_t *kids, size_t nkids);
 
+/* Move every node of src (none of whose ids is in dst) into dst; src is
+ * left empty. */
+void wtree_adopt(struct wtree *dst, struct wtree *src);
+
 /* Remove id and everything it claimed below it. The number removed. */
 size_t wtree_remove(struct wtree *t, uint64_t id);
 

@@ -35,7 +35,7 @@ static const struct {
 	[G_CRAWL] = { "Crawl:\n" },
 	[G_OUTPUT] = { "Output:\n" },
 	[G_ALERTS] = { "Alerts:\n" },
-	[G_PERIODIC] = { "Periodic:\n" },
+	[G_PERIODIC] = { "Periodic and watch:\n" },
 	[G_OTHER] = { "" },
 };
 
@@ -158,6 +158,13 @@ static const struct opt opts[] = {
 
 	{ "period", 0, "S", G_PERIODIC, NULL,
 	  "run again every S seconds, on a fixed grid", SECS(period_s) },
+	{ "watch", 0, NULL, G_PERIODIC, NULL,
+	  "crawl once, then follow the API's change streams", FLAG(watch, 1) },
+	{ "stream-timeout", 0, "S", G_PERIODIC,
+	  TEXT(CLI_DEFAULT_STREAM_TIMEOUT_S),
+	  "reconnect a stream silent this long", SECS(stream_timeout_s) },
+	{ "resync", 0, "S", G_PERIODIC, TEXT(CLI_DEFAULT_RESYNC_S),
+	  "re-crawl each watched root every S s (0: never)", SECS0(resync_s) },
 
 	{ "help", 'h', NULL, G_OTHER, NULL, "this help", CALL(show_help) },
 	{ "version", 'V', NULL, G_OTHER, NULL,
@@ -480,6 +487,11 @@ static int check_config(const struct config *cfg)
 		fprintf(stderr, "hnbatch: %s needs --threshold N or "
 			"--subthread-threshold N (no alert is raised without "
 			"one)\n", opt);
+		return -1;
+	}
+	if (cfg->watch && cfg->period_s > 0) {
+		fprintf(stderr, "hnbatch: --watch and --period do not go "
+			"together (--watch follows changes as they come)\n");
 		return -1;
 	}
 	return 0;

@@ -168,6 +168,7 @@ static void reset(struct item *it)
 	it->nkids = 0;
 	it->has_descendants = false;
 	it->descendants = 0;
+	it->parent = 0;
 	it->nparts = 0;
 }
 
@@ -276,6 +277,11 @@ static enum item_status get_fields(json_object *o, uint64_t want_id,
 	if (json_object_object_get_ex(o, "kids", &v) &&
 	    (st = get_kids(v, it, why, whylen)) != ITEM_OK)
 		return st;
+	if (json_object_object_get_ex(o, "parent", &v) &&
+	    !get_id(v, &it->parent)) {
+		say(why, whylen, "parent is not an id");
+		return ITEM_ERR_TYPE;
+	}
 	if (json_object_object_get_ex(o, "descendants", &v)) {
 		int64_t d;
 

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileutil.h"
@@ -42,6 +43,19 @@ int output_parse_format(const char *s, enum out_format *f)
 	else
 		return -1;
 	return 0;
+}
+
+/* r->changed_at_ms as "2026-11-26T03:50:12.345Z". */
+static const char *iso_time(const struct root_result *r, char *buf,
+			    size_t len)
+{
+	time_t s = (time_t)(r->changed_at_ms / 1000);
+	struct tm tm;
+	if (!gmtime_r(&s, &tm))
+		return "1970-01-01T00:00:00.000Z";
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(r->changed_at_ms % 1000));
+	return buf;
 }
 
 static void write_jsonl(FILE *f, const struct root_result *r,
@@ -75,6 +89,10 @@ static void write_jsonl(FILE *f, const struct root_result *r,
 	}
 	if (o->iteration >= 0)
 		fprintf(f, ",\"iteration\":%ld", o->iteration);
+	if (o->with_changed_at) {
+		char t[32];
+		fprintf(f, ",\"changed_at\":\"%s\"", iso_time(r, t, sizeof t));
+	}
 	fputs("}\n", f);
 }
 
@@ -89,6 +107,8 @@ static void write_csv_header(FILE *f, const struct output_opts *o)
 		fputs(",previous", f);
 	if (o->iteration >= 0)
 		fputs(",iteration", f);
+	if (o->with_changed_at)
+		fputs(",changed_at", f);
 	fputs("\r\n", f);
 }
 
@@ -116,6 +136,10 @@ static void write_csv(FILE *f, const struct root_result *r,
 	}
 	if (o->iteration >= 0)
 		fprintf(f, ",%ld", o->iteration);
+	if (o->with_changed_at) {
+		char t[32];
+		fprintf(f, ",%s", iso_time(r, t, sizeof t));
+	}
 	fputs("\r\n", f);
 }
 

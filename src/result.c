@@ -15,6 +15,8 @@ const char *root_status_str(enum root_status s)
 		return "missing";
 	case ROOT_INTERRUPTED:
 		return "interrupted";
+	case ROOT_LEFT:
+		return "left";
 	}
 	return "unknown";
 }

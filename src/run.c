@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,23 +29,26 @@
 #include "clock.h"
 #include "crawl.h"
 #include "fetch.h"
+#include "fdlimit.h"
 #include "fileutil.h"
-#include "ids.h"
 #include "lists.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
+#include "roots.h"
 #include "sig.h"
 #include "spawn.h"
 #include "state.h"
+#include "watch.h"
 
 struct run {
 	const struct config *cfg;
-	struct u64set *files;     /* per source; used for SRC_FILE */
+	struct roots roots;       /* from the command line */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct crawl *cur;        /* guarded by mu */
 	struct lists *lists;      /* guarded by mu: lists being fetched */
+	struct watch *watch;      /* guarded by mu: --watch running */
 	size_t concurrency;       /* -c, fitted to the open files limit */
 	int signo;                /* guarded by mu: first signal, 0 = none */
 	struct state *state;      /* --state FILE, or in memory with --period
@@ -78,6 +80,8 @@ static void on_signal(int signo, int force, void *arg)
 						     : CRAWL_SIGTERM);
 	if (r->lists)
 		lists_cancel(r->lists);
+	if (r->watch)
+		watch_cancel(r->watch, signo);
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -88,34 +92,6 @@ static int signalled(struct run *r)
 	int s = r->signo;
 	pthread_mutex_unlock(&r->mu);
 	return s;
-}
-
-/* Read every FILE source before anything is fetched. Returns 0 or -1. */
-static int read_files(struct run *r)
-{
-	const struct config *cfg = r->cfg;
-	for (size_t i = 0; i < cfg->nsrc; i++) {
-		const struct source *s = &cfg->src[i];
-		u64set_init(&r->files[i]);
-		if (s->kind != SRC_FILE)
-			continue;
-		int is_stdin = strcmp(s->arg, "-") == 0;
-		FILE *f = is_stdin ? stdin : fopen(s->arg, "r");
-		if (!f) {
-			fprintf(stderr, "hnbatch: %s: %s\n", s->arg, strerror(errno));
-			return -1;
-		}
-		char err[512];
-		int rc = ids_read_file(f, is_stdin ? "(stdin)" : s->arg,
-				       &r->files[i], err, sizeof err);
-		if (!is_stdin)
-			fclose(f);
-		if (rc != 0) {
-			fprintf(stderr, "hnbatch: %s\n", err);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 static struct fetch_opts fetch_opts_of(const struct config *cfg)
@@ -184,65 +160,25 @@ static struct lists *fetch_lists(struct run *r, double deadline_ms, int *rc)
  * could not be had (the roots from the other sources are still there). */
 static int resolve(struct run *r, struct u64set *roots, double deadline_ms)
 {
-	const struct config *cfg = r->cfg;
 	int rc = 0;
 	struct lists *l = fetch_lists(r, deadline_ms, &rc);
-	size_t k = 0, n;
-	for (size_t i = 0; i < cfg->nsrc; i++) {
-		const struct source *s = &cfg->src[i];
-		switch (s->kind) {
-		case SRC_FILE:
-			for (size_t k = 0; k < r->files[i].n; k++)
-				if (u64set_add(roots, r->files[i].ids[k]) < 0)
-					rc = -1;
-			break;
-		case SRC_ID:
-			if (u64set_add(roots, s->id) < 0)
-				rc = -1;
-			break;
-		case SRC_LIST: {
-			const uint64_t *ids = l ? lists_ids(l, k++, &n) : NULL;
-			for (size_t j = 0; ids && j < n; j++)
-				if (u64set_add(roots, ids[j]) < 0)
-					rc = -1;
-			break;
-		}
-		}
-	}
+	if (roots_merge(&r->roots, l, roots) != 0)
+		rc = -1;
 	lists_free(l);
 	return rc;
 }
 
-/* Every request in flight holds a socket. Raise the soft limit on open
- * files to the hard one; when the requests asked for still do not fit
- * beside what else the run holds (per worker an epoll fd and an eventfd,
- * per alert delivery a socket or a pidfd and a pipe, lists, state, spool,
- * logs: FD_RESERVE plus those), run with fewer, and say why once: a
- * thousand "Couldn't connect" lines would not. */
-#define FD_RESERVE 16
-
+/* -c fitted to the open files limit: besides the requests, per worker an
+ * epoll fd and an eventfd, per alert delivery a socket or a pidfd and a
+ * pipe, and the streams, lists, state, spool and logs. */
 static size_t fit_fd_limit(const struct config *cfg)
 {
-	struct rlimit rl;
-	size_t want = cfg->concurrency;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return want;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
 	int alerts = cfg->threshold >= 0 || cfg->subthread_threshold >= 0;
-	rlim_t reserve = FD_RESERVE + 2 * (rlim_t)cfg->threads +
-			 (alerts ? 3 * (rlim_t)cfg->alert_parallel : 0);
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= reserve + want)
-		return want;
-	size_t fit = rl.rlim_cur > reserve + 1
-		     ? (size_t)(rl.rlim_cur - reserve) : 1;
-	log_error("too many open files for -c %zu with ulimit -n %llu: "
-		  "using -c %zu (lower -c or raise ulimit -n)", want,
-		  (unsigned long long)rl.rlim_cur, fit);
-	return fit;
+	size_t reserve = 16 + 2 * cfg->threads + cfg->nsrc +
+			 (alerts ? 3 * cfg->alert_parallel : 0);
+	char what[32];
+	snprintf(what, sizeof what, "-c %zu", cfg->concurrency);
+	return fdlimit_fit(cfg->concurrency, reserve, what);
 }
 
 /* Results to stdout (a table fitted to a terminal's width), or to -o
@@ -441,6 +377,47 @@ static int periodic(struct run *r)
 	return status;
 }
 
+/* --watch: the roots of files and --id, the lists' from their streams. */
+static int watching(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct u64set fixed;
+	u64set_init(&fixed);
+	struct watch_opts wo = {
+		.cfg = cfg, .fetch = fetch_opts_of(cfg),
+		.concurrency = r->concurrency, .alerts = r->alerts,
+		.state = r->state,
+		.deadline_ms = cfg->deadline_s > 0
+			? clock_now_ms() + cfg->deadline_s * 1000 : 0,
+	};
+	struct watch *w = NULL;
+	if (roots_merge(&r->roots, NULL, &fixed) == 0) {
+		wo.roots = fixed.ids;
+		wo.nroots = fixed.n;
+		w = watch_new(&wo);
+	}
+	if (!w) {
+		log_error("out of memory");
+		u64set_free(&fixed);
+		return EXIT_PARTIAL;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->watch = w;
+	if (r->signo)
+		watch_cancel(w, r->signo);
+	pthread_mutex_unlock(&r->mu);
+	int status = watch_run(w) ? EXIT_PARTIAL : 0;
+	alert_sync(r->alerts);
+	if (keep_state(r, NULL, 0) != 0)
+		status = EXIT_PARTIAL;
+	pthread_mutex_lock(&r->mu);
+	r->watch = NULL;
+	pthread_mutex_unlock(&r->mu);
+	watch_free(w);
+	u64set_free(&fixed);
+	return status;
+}
+
 int run_main(const struct config *cfg)
 {
 	struct run r = { .cfg = cfg };
@@ -450,8 +427,7 @@ int run_main(const struct config *cfg)
 	pthread_mutex_init(&r.mu, NULL);
 	if (clock_cond_init(&r.cv) != 0)
 		abort(); /* cannot wait for a signal without it */
-	r.files = calloc(cfg->nsrc ? cfg->nsrc : 1, sizeof *r.files);
-	if (!r.files || read_files(&r) != 0)
+	if (roots_read(&r.roots, cfg) != 0)
 		goto out_files;
 
 	status = EXIT_PARTIAL;
@@ -468,7 +444,8 @@ int run_main(const struct config *cfg)
 		goto out_sig;
 	}
 	r.concurrency = fit_fd_limit(cfg);
-	status = cfg->period_s > 0 ? periodic(&r) : iteration(&r, -1);
+	status = cfg->watch ? watching(&r)
+		 : cfg->period_s > 0 ? periodic(&r) : iteration(&r, -1);
 	/* Results and summary are out: now wait for the alerts (bounded by
 	 * --alert-timeout), also after SIGINT/SIGTERM. */
 	if (r.alerts && alert_finish(r.alerts, cfg->alert_timeout_s) != 0 &&
@@ -485,9 +462,7 @@ out_curl:
 	state_free(r.state);
 	fetch_global_cleanup();
 out_files:
-	for (size_t i = 0; r.files && i < cfg->nsrc; i++)
-		u64set_free(&r.files[i]);
-	free(r.files);
+	roots_free(&r.roots);
 	free(r.state_path);
 	free(r.spool_path);
 	pthread_mutex_destroy(&r.mu);

@@ -120,6 +120,21 @@ static struct wnode *unmap(struct wtree *t, uint64_t id)
 	return n;
 }
 
+void wtree_adopt(struct wtree *dst, struct wtree *src)
+{
+	while (src->ids.n > 0) {
+		struct wnode *n = unmap(src, src->ids.ids[src->ids.n - 1]);
+		struct wnode *m = wtree_add(dst, n->id, n->parent, n->root,
+					    (enum wkind)n->kind);
+		if (m) { /* the node's kids move over as they are */
+			m->kids = n->kids;
+			m->nkids = n->nkids;
+			n->kids = NULL;
+		}
+		node_free(n);
+	}
+}
+
 size_t wtree_remove(struct wtree *t, uint64_t id)
 {
 	size_t removed = 0, n = 0, cap = 64;

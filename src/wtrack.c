@@ -1,0 +1,378 @@
+/* wtrack.c — the watched trees follow the pool's answers (see watch.c for
+ * the design): an item of a root's crawl joins its tree, an item asked for
+ * again changes its kind and kids (those it lists no more leave with their
+ * subtrees), a new item joins the tree of its parent (or waits for its
+ * parent's chain, or is remembered as outside), and new ids answering null
+ * are asked for again with backoff.
+ *
+ * Threads: the watch's only (watch_int.h's fields below `mu`). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "clock.h"
+#include "log.h"
+#include "watch_int.h"
+
+/* ---- the trees ---------------------------------------------------------- */
+
+void watch_dirty(struct watch *w, uint32_t root)
+{
+	w->roots[root].dirty = 1;
+	w->roots[root].gen++;
+}
+
+/* Ask for every kid of n that is not in the trees (nor asked for). */
+static void crawl_kids(struct watch *w, struct wtree *t, struct wnode *n,
+		       enum rkind kind)
+{
+	for (uint32_t k = 0; k < n->nkids; k++)
+		if (!wtree_get(t, n->kids[k]))
+			watch_submit(w, kind, n->kids[k], n->root, n->id, 0);
+}
+
+/* id (kind, kids) joins the trees under node p: a new item. */
+static void join(struct watch *w, uint64_t id, struct wnode *p,
+		 enum wkind kind, const uint64_t *kids, size_t nkids)
+{
+	struct wnode *n = wtree_add(w->tree, id, p->id, p->root, kind);
+	if (!n || wtree_set_kids(n, kids, nkids) != 0) {
+		log_error("watch: out of memory");
+		w->failed = 1;
+		return;
+	}
+	/* p's own list is older than id: id is its kid now */
+	int listed = 0;
+	for (uint32_t k = 0; k < p->nkids && !listed; k++)
+		listed = p->kids[k] == id;
+	if (!listed) {
+		uint64_t *nk = malloc((p->nkids + 1) * sizeof *nk);
+		if (nk) {
+			memcpy(nk, p->kids, p->nkids * sizeof *nk);
+			nk[p->nkids] = id;
+			wtree_set_kids(p, nk, p->nkids + 1);
+			free(nk);
+		}
+	}
+	crawl_kids(w, w->tree, n, R_CRAWL);
+	watch_dirty(w, p->root);
+}
+
+/* Take the orphans waiting for id off the waiting list. */
+static struct orphan *take_waiting(struct watch *w, uint64_t id)
+{
+	size_t i = u64set_find(&w->waiting, id);
+	if (i == U64SET_NONE)
+		return NULL;
+	struct orphan *o = w->wlist[i];
+	size_t pos = u64set_remove(&w->waiting, id);
+	if (pos < w->waiting.n)
+		w->wlist[pos] = w->wlist[w->waiting.n];
+	return o;
+}
+
+/* The orphans waiting for id, and those waiting for them in turn (a
+ * list worked through, not recursion): each joins the trees under its
+ * parent when that is in them, else is remembered as outside them. */
+static void resolve(struct watch *w, uint64_t id)
+{
+	struct orphan *todo = take_waiting(w, id);
+	while (todo) {
+		struct orphan *o = todo;
+		todo = o->next;
+		struct wnode *p = wtree_get(w->tree, o->parent);
+		if (p && !wtree_get(w->tree, o->id))
+			join(w, o->id, p, o->kind, o->kids, o->nkids);
+		else if (!p)
+			u64set_add(&w->unwatched, o->id);
+		struct orphan *more = take_waiting(w, o->id);
+		while (more) {
+			struct orphan *m = more;
+			more = m->next;
+			m->next = todo;
+			todo = m;
+		}
+		free(o->kids);
+		free(o);
+	}
+}
+
+/* New item a (id) waits for its parent a->parent, which is asked for
+ * unless already waited for. */
+static void wait_parent(struct watch *w, uint64_t id, struct answer *a)
+{
+	struct orphan *o = calloc(1, sizeof *o);
+	if (!o)
+		return;
+	*o = (struct orphan){ .id = id, .parent = a->parent, .kind = a->kind,
+			      .kids = a->kids, .nkids = a->nkids };
+	a->kids = NULL;
+	size_t i = u64set_find(&w->waiting, a->parent);
+	if (i == U64SET_NONE) {
+		struct orphan **wl = realloc(w->wlist, (w->waiting.n + 1) *
+					     sizeof *wl);
+		if (!wl || u64set_add(&w->waiting, a->parent) != 1) {
+			free(o->kids);
+			free(o);
+			return;
+		}
+		w->wlist = wl;
+		i = w->waiting.n - 1;
+		w->wlist[i] = NULL;
+		watch_submit(w, R_CHAIN, a->parent, 0, 0, 0);
+	}
+	o->next = w->wlist[i];
+	w->wlist[i] = o;
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+/* An item of a root's tree (t: the trees, or the resync's shadow). */
+static void on_crawl(struct watch *w, struct req *q, struct answer *a,
+		     struct wtree *t)
+{
+	struct wroot *r = &w->roots[q->root];
+	if (wtree_get(t, q->id) || (q->parent && !wtree_get(t, q->parent)))
+		return; /* claimed meanwhile, or its parent left */
+	int top = q->parent == 0;
+	enum wkind kind = top ? WK_ROOT : a->failed ? WK_FAILED
+			  : a->is_null ? WK_MISSING : a->kind;
+	struct wnode *n = wtree_add(t, q->id, q->parent, q->root, kind);
+	if (!n) {
+		log_error("watch: out of memory");
+		w->failed = 1;
+		return;
+	}
+	if (top && t == w->tree) {
+		r->is_null = a->is_null;
+		if (a->failed)
+			log_error("item %llu failed: %s",
+				  (unsigned long long)q->id,
+				  crawl_reason_str(a->reason));
+		if (!a->failed && !a->is_null) {
+			free(r->title);
+			r->title = a->title;
+			a->title = NULL;
+			r->has_desc = a->has_desc;
+			r->desc = a->desc;
+		}
+	}
+	if (top && a->failed)
+		n->kind = WK_FAILED; /* counted by wreport as the root's */
+	if (!a->failed && !a->is_null &&
+	    wtree_set_kids(n, a->kids, a->nkids) == 0)
+		crawl_kids(w, t, n, t == w->tree ? R_CRAWL : R_RESYNC);
+	if (t == w->tree) {
+		watch_dirty(w, q->root);
+		resolve(w, q->id);
+	}
+}
+
+/* Kids n lists no more (claimed by it) leave with their subtrees. */
+static int drop_kids(struct watch *w, struct wnode *n, const uint64_t *kids,
+		     size_t nkids)
+{
+	struct u64set now;
+	u64set_init(&now);
+	int changed = 0;
+	for (size_t i = 0; i < nkids; i++)
+		u64set_add(&now, kids[i]);
+	for (uint32_t k = 0; k < n->nkids; k++) {
+		struct wnode *c = wtree_get(w->tree, n->kids[k]);
+		if (c && c->parent == n->id && !u64set_has(&now, c->id)) {
+			log_debug("item %llu: kid %llu detached",
+				  (unsigned long long)n->id,
+				  (unsigned long long)c->id);
+			wtree_remove(w->tree, c->id);
+			changed = 1;
+		}
+	}
+	u64set_free(&now);
+	return changed;
+}
+
+/* A watched item asked for again: its kind and kids now. */
+static void on_update(struct watch *w, struct req *q, struct answer *a)
+{
+	struct wnode *n = wtree_get(w->tree, q->id);
+	if (!n || a->failed)
+		return; /* left meanwhile; or keep what we had */
+	struct wroot *r = &w->roots[n->root];
+	if (n->parent == 0) {
+		r->is_null = a->is_null;
+		if (a->title && (!r->title || strcmp(a->title, r->title))) {
+			free(r->title);
+			r->title = a->title;
+			a->title = NULL;
+		}
+		r->has_desc = a->has_desc;
+		r->desc = a->desc;
+	} else if (n->kind != (a->is_null ? WK_MISSING : a->kind)) {
+		n->kind = (uint8_t)(a->is_null ? WK_MISSING : a->kind);
+	}
+	drop_kids(w, n, a->kids, a->nkids);
+	if (wtree_set_kids(n, a->kids, a->nkids) == 0)
+		crawl_kids(w, w->tree, n, R_CRAWL);
+	watch_dirty(w, n->root);
+}
+
+static void heap_push(struct watch *w, double due, uint64_t id,
+		      unsigned attempt)
+{
+	if (w->nheap == w->heapcap) {
+		size_t cap = w->heapcap ? w->heapcap * 2 : 64;
+		struct timed *h = realloc(w->heap, cap * sizeof *h);
+		if (!h)
+			return;
+		w->heap = h;
+		w->heapcap = cap;
+	}
+	size_t i = w->nheap++;
+	while (i > 0 && w->heap[(i - 1) / 2].due > due) {
+		w->heap[i] = w->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	w->heap[i] = (struct timed){ due, id, attempt };
+}
+
+static struct timed heap_pop(struct watch *w)
+{
+	struct timed top = w->heap[0], last = w->heap[--w->nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		double best = last.due;
+		if (l < w->nheap && w->heap[l].due < best)
+			m = l, best = w->heap[l].due;
+		if (l + 1 < w->nheap && w->heap[l + 1].due < best)
+			m = l + 1;
+		if (m == i)
+			break;
+		w->heap[i] = w->heap[m];
+		i = m;
+	}
+	if (w->nheap)
+		w->heap[i] = last;
+	return top;
+}
+
+/* Where a new item (or a parent asked for on its behalf) belongs. */
+static void place(struct watch *w, uint64_t id, struct answer *a)
+{
+	struct wnode *p = a->story ? NULL : wtree_get(w->tree, a->parent);
+	if (p) {
+		join(w, id, p, a->kind, a->kids, a->nkids);
+	} else if (a->story || u64set_has(&w->unwatched, a->parent)) {
+		u64set_add(&w->unwatched, id); /* outside our trees */
+	} else {
+		wait_parent(w, id, a);
+		return;
+	}
+	resolve(w, id);
+}
+
+/* A new id from maxitem. */
+static void on_new(struct watch *w, struct req *q, struct answer *a)
+{
+	if (wtree_get(w->tree, q->id) || u64set_has(&w->unwatched, q->id))
+		return;
+	if (a->failed || a->is_null) { /* new items can be null a moment */
+		if (q->attempt + 1 < NEW_TRIES) {
+			uint64_t rng = q->id;
+			heap_push(w, clock_now_ms() +
+				  backoff_delay(&backoff_alert, q->attempt, -1,
+						&rng), q->id, q->attempt + 1);
+		} else {
+			log_info("new item %llu: %s after %u tries: given up",
+				 (unsigned long long)q->id, a->failed
+				 ? crawl_reason_str(a->reason) : "null",
+				 NEW_TRIES);
+		}
+		return;
+	}
+	place(w, q->id, a);
+}
+
+/* A parent asked for on behalf of new items waiting for it. */
+static void on_chain(struct watch *w, struct req *q, struct answer *a)
+{
+	if (wtree_get(w->tree, q->id)) {
+		resolve(w, q->id);
+		return;
+	}
+	if (a->failed || a->is_null) {
+		u64set_add(&w->unwatched, q->id); /* its waiters: outside */
+		resolve(w, q->id);
+		return;
+	}
+	place(w, q->id, a);
+}
+
+static void on_resync(struct watch *w, struct req *q, struct answer *a)
+{
+	if (w->shadow && q->root == w->rs_root)
+		on_crawl(w, q, a, w->shadow);
+}
+
+/* The answers the pool delivered since the last look. */
+void watch_take_answers(struct watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	struct answer *a = w->inbox;
+	w->inbox = NULL;
+	w->intail = &w->inbox;
+	pthread_mutex_unlock(&w->mu);
+	while (a) {
+		struct answer *next = a->next;
+		struct req *q = &w->reqs[a->tag];
+		struct wroot *r = &w->roots[q->root];
+		int rooted = q->kind == R_CRAWL || q->kind == R_UPDATE;
+		int stale = (rooted || q->kind == R_RESYNC) &&
+			    (q->epoch != r->epoch || !r->active);
+		if (rooted && !stale)
+			r->pending--;
+		if (q->kind == R_RESYNC && w->shadow && q->root == w->rs_root)
+			w->rs_pending--;
+		if (q->kind == R_UPDATE &&
+		    u64set_remove(&w->updating, q->id) != U64SET_NONE &&
+		    u64set_remove(&w->again, q->id) != U64SET_NONE && !stale)
+			watch_submit(w, R_UPDATE, q->id, q->root, 0, 0);
+		if (!stale) {
+			switch ((enum rkind)q->kind) {
+			case R_CRAWL: on_crawl(w, q, a, w->tree); break;
+			case R_UPDATE: on_update(w, q, a); break;
+			case R_NEW: on_new(w, q, a); break;
+			case R_CHAIN: on_chain(w, q, a); break;
+			case R_RESYNC: on_resync(w, q, a); break;
+			}
+		}
+		q->used = 0;
+		w->freereq[w->nfree++] = a->tag;
+		watch_answer_free(a);
+		a = next;
+	}
+}
+
+
+void watch_due_retries(struct watch *w, double now)
+{
+	while (w->nheap && w->heap[0].due <= now) {
+		struct timed t = heap_pop(w);
+		if (!wtree_get(w->tree, t.id) &&
+		    !u64set_has(&w->unwatched, t.id))
+			watch_submit(w, R_NEW, t.id, 0, 0, t.attempt);
+	}
+}
+
+void watch_free_orphans(struct watch *w)
+{
+	for (size_t i = 0; i < w->waiting.n; i++) {
+		for (struct orphan *o = w->wlist[i], *n; o; o = n) {
+			n = o->next;
+			free(o->kids);
+			free(o);
+		}
+	}
+	free(w->wlist);
+	w->wlist = NULL;
+}
