@@ -41,7 +41,7 @@ struct alert_info {
 };
 
 struct alert_opts {
-	int64_t threshold;        /* alert when comments > threshold; < 0: never */
+	int64_t threshold;        /* alert when comments > it; < 0: never */
 	int64_t subthread_threshold; /* the same for comments; < 0: never */
 	const char *cmd;          /* /bin/sh -c CMD per alert, or NULL */
 	const char *webhook;      /* POST URL, or NULL */
@@ -50,7 +50,7 @@ struct alert_opts {
 	unsigned retries;         /* extra attempts of a failed delivery */
 	double timeout_s;         /* --alert-timeout: the wait at exit, and the
 	                             longest one command attempt may take */
-	struct fetch_opts fetch;  /* for the webhook (its timeout is per POST) */
+	struct fetch_opts fetch;  /* for the webhook (timeout per POST) */
 	struct state *state;      /* when not NULL: a root alerts only once */
 };
 

@@ -37,7 +37,7 @@ enum crawl_stop {
 struct subthread {
 	uint64_t id;                /* the comment */
 	uint64_t root_id;
-	const char *root_title;     /* cleaned, or NULL; valid during the call */
+	const char *root_title;     /* cleaned, or NULL; valid in the call */
 	uint64_t comments;          /* live comments strictly below it */
 	uint32_t depth;             /* of the comment below the root */
 	bool lower_bound;           /* an item below failed: comments is a

@@ -39,7 +39,8 @@ struct fetch_done {
 	enum fetch_err err;
 	long status;             /* HTTP status, 0 when no response */
 	const char *body;        /* NUL-terminated; valid until the next call
-	                            to fetcher_next/fetcher_wait on this fetcher */
+	                            to fetcher_next/fetcher_wait on this
+	                            fetcher */
 	size_t len;
 	long retry_after_s;      /* Retry-After in seconds, -1 when absent */
 	const char *errmsg;      /* curl's message when err != FETCH_OK */

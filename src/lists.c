@@ -162,7 +162,8 @@ static int start_due(struct lists *l, struct fetcher *f, int *left)
 		struct list *s = &l->v[i];
 		if (s->st == L_WAITING && s->due <= now) {
 			if (fetcher_get(f, s->url, s) != 0) {
-				fail(s, "cannot fetch", "cannot start a request");
+				fail(s, "cannot fetch",
+				     "cannot start a request");
 				continue;
 			}
 			s->st = L_RUNNING;

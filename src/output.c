@@ -2,8 +2,9 @@
  *
  * Threads: called from the main thread only; no globals, no state kept
  * between calls. output_to() picks the destination: standard output (a
- * table fitted to a terminal's width) or -o FILE through fileutil.  Everything goes through stdio on the caller's FILE* (one
- * buffered stream, no per-character system calls); output_write flushes
+ * table fitted to a terminal's width) or -o FILE through fileutil.
+ * Everything goes through stdio on the caller's FILE* (one buffered
+ * stream, no per-character system calls); output_write flushes
  * once at the end so a write error (closed pipe, full disk) is reported by
  * the call that caused it.
  *

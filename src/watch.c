@@ -321,7 +321,8 @@ struct watch *watch_new(const struct watch_opts *o)
 	struct crawl_opts co = {
 		.api = cfg->api, .threads = cfg->threads,
 		.concurrency = o->concurrency, .fetch = o->fetch,
-		.retries = cfg->retries, .persistent = 1, .on_fetched = on_fetched,
+		.retries = cfg->retries, .persistent = 1,
+		.on_fetched = on_fetched,
 		.on_fetched_arg = w,
 	};
 	w->sf = fetcher_new(&so, 2 + cfg->nsrc);

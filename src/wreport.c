@@ -272,7 +272,8 @@ static void write_file(struct wreport *rep)
 	size_t n = 0;
 	for (size_t i = 0; i < w->nroots; i++)
 		if (w->roots[i].has_last &&
-		    (w->roots[i].active || w->roots[i].last.status == ROOT_LEFT))
+		    (w->roots[i].active ||
+		     w->roots[i].last.status == ROOT_LEFT))
 			v[n++] = w->roots[i].last;
 	struct output_opts oo = rep->oo;
 	oo.header = 1;

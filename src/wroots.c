@@ -56,7 +56,8 @@ static void enter(struct watch *w, uint64_t id, int fixed)
 	r->t0 = clock_now_ms();
 	u64set_remove(&w->unwatched, id);
 	if (!fixed)
-		log_info("watch: %llu entered its list", (unsigned long long)id);
+		log_info("watch: %llu entered its list",
+			 (unsigned long long)id);
 	watch_submit(w, R_CRAWL, id, i, 0, 0);
 }
 

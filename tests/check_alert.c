@@ -54,7 +54,8 @@ static void put_story(struct fakeapi *api, uint64_t id, const char *title,
 		ck_assert_int_eq(fakeapi_put(api, k, buf), 0);
 	}
 	json_object_object_add(o, "kids", kids);
-	ck_assert_int_eq(fakeapi_put(api, id, json_object_to_json_string(o)), 0);
+	ck_assert_int_eq(fakeapi_put(api, id, json_object_to_json_string(o)),
+			 0);
 	json_object_put(o);
 }
 
@@ -508,12 +509,13 @@ START_TEST(test_cmd_timeout_spooled_then_delivered)
 	ck_assert_msg(took < 10000, "took %.0f ms", took);
 	/* Killed either as an attempt over --alert-timeout or at the exit
 	 * deadline, whichever comes first on this machine. */
-	const char *why = strstr(res.err, "alert 401 (3 comments) not delivered "
-				 "to --alert-cmd: ");
-	ck_assert_msg(why && (strncmp(strchr(why, ':') + 2, "still running at "
-				      "exit", 21) == 0 ||
-			      strncmp(strchr(why, ':') + 2, "took longer than 1s, "
-				      "killed", 26) == 0), "%s", res.err);
+	const char *why = strstr(res.err, "alert 401 (3 comments) not "
+				 "delivered to --alert-cmd: ");
+	const char *reason = why ? strchr(why, ':') + 2 : NULL;
+	ck_assert_msg(why && (strncmp(reason, "still running at exit",
+				      21) == 0 ||
+			      strncmp(reason, "took longer than 1s, killed",
+				      26) == 0), "%s", res.err);
 	char *sp = tu_slurp(spool, NULL);
 	ck_assert_msg(sp && count_lines(sp) == 1 && strstr(sp, "\"id\":401") &&
 		      strstr(sp, "\"dest\":\"cmd\""), "spool: %s", sp);
@@ -635,7 +637,8 @@ START_TEST(test_failing_cmd_retried_no_spool)
 {
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 451, "fails", 3);
-	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "tries"), *cmd;
+	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "tries");
+	char *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "echo x >> '%s'; exit 3", log), 0);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "451",
 			       "--threshold", "2", "--alert-cmd", cmd,
@@ -754,8 +757,9 @@ START_TEST(test_sigint_still_delivers)
 	/* deliveries held until the test opens the gate, after the signal */
 	ck_assert_int_ge(asprintf(&cmd, "while [ ! -e '%s' ]; do sleep 0.05; "
 				  "done; echo \"$HN_ID\" >> '%s'", go, log), 0);
-	const char *args[32] = { "--api", fakeapi_url(api), "--threshold", "2",
-				 "--alert-cmd", cmd, "--format", "jsonl", NULL };
+	const char *args[32] = { "--api", fakeapi_url(api), "--threshold",
+				 "2", "--alert-cmd", cmd, "--format", "jsonl",
+				 NULL };
 	size_t na = 8;
 	for (int i = 0; i < 6; i++) {
 		put_story(api, (uint64_t)(600 + i), "sig", 3);
@@ -780,7 +784,8 @@ START_TEST(test_sigint_still_delivers)
 	struct runbin_result res;
 	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
 	ck_assert_msg(seen, "SIGINT not taken: %s", res.err);
-	ck_assert_msg(before == NULL, "delivered before the signal: %s", before);
+	ck_assert_msg(before == NULL, "delivered before the signal: %s",
+		      before);
 	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
 		      runbin_describe(&res), res.err);
 	char *got = tu_slurp(log, NULL);
@@ -809,7 +814,8 @@ START_TEST(test_periodic_alerts_once)
 	struct fakeapi *api = fakeapi_start();
 	put_story(api, 701, "periodic", 3);
 	put_story(api, 702, "quiet", 1);
-	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "delivered"), *cmd;
+	char *dir = tu_tmpdir("check_alert");
+	char *log = tu_path(dir, "delivered"), *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_ID\" >> '%s'", log), 0);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "701",
 			       "--id", "702", "--threshold", "2", "--alert-cmd",
@@ -890,16 +896,16 @@ START_TEST(test_lenient_spool_lines_refused)
 		fprintf(f, "%s\n{\"id\":3,\"title\":\"c\",\"comments\":3,"
 			"\"dest\":\"cmd\"}\n", bad[i]);
 		fclose(f);
-		const char *args[] = { "--api", fakeapi_url(api), "--id", "801",
-				       "--threshold", "2", "--alert-cmd", "true",
-				       "--alert-spool", spool, NULL };
+		const char *args[] = { "--api", fakeapi_url(api), "--id",
+				       "801", "--threshold", "2", "--alert-cmd",
+				       "true", "--alert-spool", spool, NULL };
 		struct runbin_result res;
 		run(args, &res);
 		ck_assert_msg(res.exited && res.status == 2, "line %zu: %s: %s",
 			      i, runbin_describe(&res), res.err);
 		char *where;
-		ck_assert_int_ge(asprintf(&where, "%s:1: bad spool line", spool),
-				 0);
+		ck_assert_int_ge(asprintf(&where, "%s:1: bad spool line",
+					  spool), 0);
 		ck_assert_msg(strstr(res.err, where), "%s", res.err);
 		free(where);
 		runbin_result_free(&res);
@@ -1508,17 +1514,17 @@ START_TEST(test_subthread_alert_before_story_record)
 	ck_assert_int_eq(fakeapi_put(api, 77001, body), 0);
 	ck_assert_int_eq(fakeapi_put(api, 77002, "{\"id\":77002,\"type\":"
 				     "\"comment\",\"parent\":77}"), 0);
-	ck_assert_int_eq(fakeapi_put(api, 77, "{\"id\":77,\"type\":\"story\","
-				     "\"title\":\"Hot\",\"kids\":[77001,77002]}"),
-			 0);
+	ck_assert_int_eq(fakeapi_put(api, 77, "{\"id\":77,\"type\":"
+				     "\"story\",\"title\":\"Hot\",\"kids\":"
+				     "[77001,77002]}"), 0);
 	struct fakeapi_fault held = { .delay_ms = 600000 };
 	fakeapi_fault(api, 77002, &held);
 	char *dir = tu_tmpdir("check_alert"), *log = tu_path(dir, "log"), *cmd;
 	ck_assert_int_ge(asprintf(&cmd, "echo \"$HN_KIND $HN_ID $HN_ROOT "
 				  "$HN_COMMENTS\" >> '%s'", log), 0);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "77",
-			       "--subthread-threshold", "10", "--alert-cmd", cmd,
-			       "--format", "jsonl", NULL };
+			       "--subthread-threshold", "10", "--alert-cmd",
+			       cmd, "--format", "jsonl", NULL };
 	struct runbin *rb = runbin_start(args, NULL, NULL);
 	ck_assert_ptr_nonnull(rb);
 	ck_assert(runbin_wait_until(rb, hot_delivered, log, 20, 60000));

@@ -94,7 +94,8 @@ START_TEST(test_subthread_fields)
 	ck_assert_ptr_nonnull(js);
 	ck_assert_str_eq(js, "{\"text\":\"HN comment 9224 has 14 comments "
 			 "below it (in 8863: My YC app: Dropbox) https://news."
-			 "ycombinator.com/item?id=9224\",\"kind\":\"subthread\","
+			 "ycombinator.com/item?id=9224\",\"kind\":"
+			 "\"subthread\","
 			 "\"id\":9224,\"root\":8863,\"title\":\"My YC app: "
 			 "Dropbox\",\"comments\":14,\"depth\":2,\"url\":"
 			 "\"https://news.ycombinator.com/item?id=9224\"}\n");

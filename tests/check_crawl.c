@@ -100,7 +100,8 @@ static int load_manifest(void)
 			tr->dead = get_int(t, "dead");
 			tr->missing = get_int(t, "missing");
 			tr->depth = get_int(t, "depth");
-			if (json_object_object_get_ex(t, "api_descendants", &v) &&
+			if (json_object_object_get_ex(t, "api_descendants",
+						      &v) &&
 			    json_object_is_type(v, json_type_int)) {
 				tr->has_desc = 1;
 				tr->desc = json_object_get_int64(v);
@@ -161,7 +162,8 @@ static char *write_file(const char *name, const char *text)
 	const char *t = getenv("TMPDIR");
 	FILE *f;
 
-	snprintf(dir, sizeof dir, "%s/check_crawl.XXXXXX", t && *t ? t : "/tmp");
+	snprintf(dir, sizeof dir, "%s/check_crawl.XXXXXX",
+		 t && *t ? t : "/tmp");
 	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
 	ck_assert(asprintf(&path, "%s/%s", dir, name) > 0);
 	f = fopen(path, "w");
@@ -208,7 +210,8 @@ static void run_jsonl(struct fakeapi *api, const char *const *args,
 	argv[n] = NULL;
 	ck_assert_msg(runbin_run(argv, NULL, child_env, timeout_ms, res) == 0,
 		      "cannot run %s", runbin_path());
-	ck_assert_msg(!res->timed_out, "%s did not finish in %d ms; stderr:\n%.3000s",
+	ck_assert_msg(!res->timed_out,
+		      "%s did not finish in %d ms; stderr:\n%.3000s",
 		      runbin_path(), timeout_ms, res->err);
 }
 
@@ -251,8 +254,9 @@ static int parse_rec(const char *line, size_t len, struct rec *r, char *why,
 	}
 	json_object_object_foreach(o, key, v) {
 		if (k >= NKEYS || strcmp(key, rec_keys[k]) != 0) {
-			snprintf(why, whylen, "key %zu is '%s', want '%s': %.300s",
-				 k, key, k < NKEYS ? rec_keys[k] : "(none)", line);
+			snprintf(why, whylen, "key %zu is '%s', want '%s': "
+				 "%.300s", k, key,
+				 k < NKEYS ? rec_keys[k] : "(none)", line);
 			goto out;
 		}
 		int want_int = k != 1 && k != 8 && k != 11 &&
@@ -286,7 +290,8 @@ static int parse_rec(const char *line, size_t len, struct rec *r, char *why,
 				r->has_desc = 1;
 				r->desc = json_object_get_int64(v);
 			} else if (!json_object_is_type(v, json_type_null)) {
-				snprintf(why, whylen, "descendants not int/null");
+				snprintf(why, whylen,
+					 "descendants not int/null");
 				goto out;
 			}
 			break;
@@ -316,7 +321,8 @@ static int parse_rec(const char *line, size_t len, struct rec *r, char *why,
 		k++;
 	}
 	if (k != NKEYS) {
-		snprintf(why, whylen, "%zu keys, want %zu: %.300s", k, NKEYS, line);
+		snprintf(why, whylen, "%zu keys, want %zu: %.300s", k, NKEYS,
+			 line);
 		goto out;
 	}
 	rc = 0;
@@ -445,11 +451,13 @@ static void check_nodes(struct report *rep, const char *path,
 		for (size_t k = 0; k < json_object_array_length(v); k++) {
 			json_object *t = json_object_array_get_idx(v, k);
 			if (nwant == wcap)
-				want = realloc(want, (wcap *= 2) * sizeof *want);
-			want[nwant++] = (struct sub){ root,
-				json_object_get_int64(json_object_array_get_idx(t, 0)),
-				json_object_get_int64(json_object_array_get_idx(t, 1)),
-				json_object_get_int64(json_object_array_get_idx(t, 2)) };
+				want = realloc(want, (wcap *= 2) *
+					       sizeof *want);
+			uint64_t f[3];
+			for (int j = 0; j < 3; j++)
+				f[j] = (uint64_t)json_object_get_int64(
+					json_object_array_get_idx(t, j));
+			want[nwant++] = (struct sub){ root, f[0], f[1], f[2] };
 		}
 		json_object_put(o);
 	}
@@ -490,14 +498,16 @@ START_TEST(fixture_set)
 	ck_assert_ptr_nonnull(api);
 	snprintf(path, sizeof path, "%s/%s", fixtures(), s->file);
 	long loaded = fakeapi_load_jsonl(api, path);
-	ck_assert_msg(loaded == s->items, "%s: loaded %ld items, manifest says %ld",
+	ck_assert_msg(loaded == s->items,
+		      "%s: loaded %ld items, manifest says %ld",
 		      path, loaded, s->items);
 
 	ids = malloc(s->n * 24 + 64);
 	len += (size_t)sprintf(ids, "# %s: every story, manifest order\n",
 			       s->name);
 	for (size_t i = 0; i < s->n; i++) {
-		len += (size_t)sprintf(ids + len, "%" PRIu64 "\n", s->trees[i].id);
+		len += (size_t)sprintf(ids + len, "%" PRIu64 "\n",
+				       s->trees[i].id);
 		want_fetches += 1 + (uint64_t)s->trees[i].reachable +
 				(uint64_t)s->trees[i].missing;
 	}
@@ -518,7 +528,8 @@ START_TEST(fixture_set)
 		const struct tree *t = &s->trees[i];
 		const struct rec *r = &v[i];
 		if (r->id != t->id) {
-			say(&rep, "record %zu is story %" PRIu64 ", want %" PRIu64
+			say(&rep, "record %zu is story %" PRIu64
+			    ", want %" PRIu64
 			    " (input order)", i + 1, r->id, t->id);
 			if (!(r = find_rec(v, n, t->id)))
 				continue;
@@ -535,14 +546,16 @@ START_TEST(fixture_set)
 		EQ("failed", r->failed, 0);
 		EQ("fetches", r->fetches, 1 + t->reachable + t->missing);
 #undef EQ
-		if (r->has_desc != t->has_desc || (t->has_desc && r->desc != t->desc))
+		if (r->has_desc != t->has_desc ||
+		    (t->has_desc && r->desc != t->desc))
 			say(&rep, "story %" PRIu64 ": descendants %s%" PRId64
 			    ", want %s%" PRId64, t->id,
 			    r->has_desc ? "" : "null/", r->desc,
 			    t->has_desc ? "" : "null/", t->desc);
 		if (strcmp(r->status, "complete") != 0)
 			say(&rep, "story %" PRIu64 ": status %s, want complete "
-			    "(missing kids are not failures)", t->id, r->status);
+			    "(missing kids are not failures)", t->id,
+			    r->status);
 		/* the manifest says "" where the item has no title */
 		if (t->title && !*t->title && r->has_title && *r->title)
 			say(&rep, "story %" PRIu64 ": title '%s', want none",
@@ -550,7 +563,8 @@ START_TEST(fixture_set)
 		if (t->title && *t->title && clean_title(t->title) &&
 		    (!r->has_title || strcmp(r->title, t->title) != 0))
 			say(&rep, "story %" PRIu64 ": title '%s', want '%s'",
-			    t->id, r->has_title ? r->title : "(null)", t->title);
+			    t->id, r->has_title ? r->title : "(null)",
+			    t->title);
 		if (r->elapsed_ms < 0)
 			say(&rep, "story %" PRIu64 ": elapsed_ms %" PRId64,
 			    t->id, r->elapsed_ms);
@@ -566,7 +580,8 @@ START_TEST(fixture_set)
 		    st.connections, st.unanswered, st.answer_ms_max);
 	uint64_t twice = fakeapi_items_requested_twice(api);
 	if (twice)
-		say(&rep, "%" PRIu64 " items were requested more than once", twice);
+		say(&rep, "%" PRIu64 " items were requested more than once",
+		    twice);
 	char summary[64];
 	snprintf(summary, sizeof summary, "hnbatch: %zu roots,", s->n);
 	if (!strstr(res.err, summary))
@@ -699,7 +714,8 @@ static void expect_fetches(struct fakeapi *api, const struct rec *r,
 	uint64_t twice = fakeapi_items_requested_twice(api);
 
 	fakeapi_get_stats(api, &st);
-	ck_assert_msg(r->fetches == want && st.item_requests == (uint64_t)want &&
+	ck_assert_msg(r->fetches == want &&
+		      st.item_requests == (uint64_t)want &&
 		      twice == 0,
 		      "story %" PRIu64 ": fetches %" PRId64 ", the API got %"
 		      PRIu64 " item requests (%" PRIu64 " ids more than once; "
@@ -723,7 +739,8 @@ START_TEST(deep_chain)
 	put_story(api, root, "50000001", DEPTH);
 	for (uint64_t i = 1; i <= DEPTH; i++) {
 		snprintf(kid, sizeof kid, "%" PRIu64, root + i + 1);
-		put_comment(api, root + i, root + i - 1, i < DEPTH ? kid : "", "");
+		put_comment(api, root + i, root + i - 1, i < DEPTH ? kid : "",
+			    "");
 	}
 	crawl_one(api, root, DEEP_RUN_MS, &res, &r);
 	expect(&r, &res, DEPTH, 0, 0, 0, DEPTH, "complete", 0);
@@ -863,7 +880,8 @@ START_TEST(cycles)
 	put_story(api, R, kids, 3);
 	snprintf(kids, sizeof kids, "%" PRIu64, B);
 	put_comment(api, A, R, kids, "");
-	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64, A, R, C);
+	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		 A, R, C);
 	put_comment(api, B, A, kids, "");
 	snprintf(kids, sizeof kids, "%" PRIu64, C);
 	put_comment(api, C, B, kids, "");
@@ -888,9 +906,11 @@ START_TEST(repeated_kids)
 	char kids[128];
 
 	ck_assert_ptr_nonnull(api);
-	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64, A, A, B);
+	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		 A, A, B);
 	put_story(api, R, kids, 3);
-	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64, C, C, B);
+	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		 C, C, B);
 	put_comment(api, A, R, kids, "");
 	put_comment(api, B, R, "", "");
 	put_comment(api, C, A, "", "");
@@ -918,7 +938,8 @@ START_TEST(deleted_parents)
 	char kids[128];
 
 	ck_assert_ptr_nonnull(api);
-	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64, D, X, Y);
+	snprintf(kids, sizeof kids, "%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		 D, X, Y);
 	put_story(api, R, kids, 6);
 	put(api, D, "{\"deleted\":true,\"id\":%" PRIu64 ",\"kids\":[%" PRIu64
 	    ",%" PRIu64 "],\"parent\":%" PRIu64 ",\"time\":1700000001,"
@@ -981,7 +1002,8 @@ START_TEST(missing_root)
 	char *file = write_file("ids", text);
 	run_jsonl(api, (const char *[]){ file, NULL }, RUN_MS, &res);
 	struct rec *v = parse_out(&res, &n);
-	ck_assert_msg(n == 2, "%zu records, want 2; stderr: %.1000s", n, res.err);
+	ck_assert_msg(n == 2, "%zu records, want 2; stderr: %.1000s", n,
+		      res.err);
 	ck_assert_uint_eq(v[0].id, R);
 	ck_assert_str_eq(v[0].status, "complete");
 	ck_assert_int_eq(v[0].comments, 1);
@@ -1025,14 +1047,16 @@ START_TEST(roots_once)
 		  RUN_MS, &res);
 	struct rec *v = parse_out(&res, &n);
 	ck_assert_msg(n == 3, "%zu records, want 3: %s", n, res.out);
-	ck_assert_msg(find_rec(v, n, A) && find_rec(v, n, B) && find_rec(v, n, C),
+	ck_assert_msg(find_rec(v, n, A) && find_rec(v, n, B) &&
+		      find_rec(v, n, C),
 		      "want A, B and C: %s", res.out);
 	ck_assert_msg(v[0].id == A, "first appearance first: %s", res.out);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(v[i].comments, 1);
 	ck_assert_uint_eq(fakeapi_requests(api, A), 1);
 	ck_assert_uint_eq(fakeapi_requests(api, A + 1), 1);
-	ck_assert_msg(res.exited && res.status == 0, "%s", runbin_describe(&res));
+	ck_assert_msg(res.exited && res.status == 0, "%s",
+		      runbin_describe(&res));
 	free(v);
 	drop_file(file);
 	runbin_result_free(&res);
@@ -1057,11 +1081,13 @@ START_TEST(top_list)
 	}
 	/* not sorted, so the order can only come from the list */
 	snprintf(list, sizeof list, "[%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
-		 PRIu64 ",%" PRIu64 "]", S + 30, S + 10, S + 50, S + 20, S + 40);
+		 PRIu64 ",%" PRIu64 "]", S + 30, S + 10, S + 50, S + 20,
+		 S + 40);
 	ck_assert(fakeapi_put_list(api, "topstories", list) == 0);
 	run_jsonl(api, (const char *[]){ "--top", "3", NULL }, RUN_MS, &res);
 	struct rec *v = parse_out(&res, &n);
-	ck_assert_msg(n == 3, "%zu records, want 3; stderr: %.1000s", n, res.err);
+	ck_assert_msg(n == 3, "%zu records, want 3; stderr: %.1000s", n,
+		      res.err);
 	ck_assert_uint_eq(v[0].id, S + 30);
 	ck_assert_uint_eq(v[1].id, S + 10);
 	ck_assert_uint_eq(v[2].id, S + 50);
@@ -1069,7 +1095,8 @@ START_TEST(top_list)
 		ck_assert_int_eq(v[i].comments, 1);
 		ck_assert_str_eq(v[i].status, "complete");
 	}
-	ck_assert_msg(res.exited && res.status == 0, "%s", runbin_describe(&res));
+	ck_assert_msg(res.exited && res.status == 0, "%s",
+		      runbin_describe(&res));
 	ck_assert_uint_eq(fakeapi_list_requests(api, "topstories"), 1);
 	ck_assert_uint_eq(fakeapi_requests(api, S + 20), 0);
 	ck_assert_uint_eq(fakeapi_requests(api, S + 40), 0);

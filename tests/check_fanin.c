@@ -14,7 +14,7 @@ START_TEST(test_claim_dedups)
 	ck_assert_int_eq(fanin_init(&f, 100), 0);
 	uint64_t kids[] = { 5, 6, 5, 100, 7, 6, 0 };
 	size_t n = fanin_claim(&f, kids, 7);
-	ck_assert_uint_eq(n, 3);     /* 5 6 7: repeats, the root and 0 dropped */
+	ck_assert_uint_eq(n, 3); /* 5 6 7: repeats, the root and 0 dropped */
 	ck_assert_uint_eq(kids[0], 5);
 	ck_assert_uint_eq(kids[1], 6);
 	ck_assert_uint_eq(kids[2], 7);

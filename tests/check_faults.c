@@ -28,7 +28,8 @@ static void put_tree(struct fakeapi *api)
 {
 	char buf[1024];
 	size_t o = (size_t)snprintf(buf, sizeof buf,
-		"{\"id\":%d,\"type\":\"story\",\"title\":\"t\",\"descendants\":200,\"kids\":[",
+		"{\"id\":%d,\"type\":\"story\",\"title\":\"t\","
+		"\"descendants\":200,\"kids\":[",
 		ROOT);
 	for (int k = 0; k < 50; k++)
 		o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d",
@@ -37,12 +38,14 @@ static void put_tree(struct fakeapi *api)
 	fakeapi_put(api, ROOT, buf);
 	for (int k = 0; k < 50; k++) {
 		snprintf(buf, sizeof buf,
-			 "{\"id\":%d,\"type\":\"comment\",\"parent\":%d,\"kids\":[%d,%d,%d]}",
-			 2000 + k, ROOT, 3000 + 3 * k, 3001 + 3 * k, 3002 + 3 * k);
+			 "{\"id\":%d,\"type\":\"comment\",\"parent\":%d,"
+			 "\"kids\":[%d,%d,%d]}", 2000 + k, ROOT,
+			 3000 + 3 * k, 3001 + 3 * k, 3002 + 3 * k);
 		fakeapi_put(api, (uint64_t)(2000 + k), buf);
 		for (int j = 0; j < 3; j++) {
 			snprintf(buf, sizeof buf,
-				 "{\"id\":%d,\"type\":\"comment\",\"parent\":%d}",
+				 "{\"id\":%d,\"type\":\"comment\","
+				 "\"parent\":%d}",
 				 3000 + 3 * k + j, 2000 + k);
 			fakeapi_put(api, (uint64_t)(3000 + 3 * k + j), buf);
 		}
@@ -134,7 +137,8 @@ START_TEST(test_transient_faults_absorbed)
 	ck_assert_uint_eq(fakeapi_requests(api, 2001), 4);
 	ck_assert_uint_eq(fakeapi_requests(api, 3006), 2);
 	ck_assert_uint_eq(fakeapi_requests(api, 2040), 1);
-	ck_assert_msg(took >= 1000, "Retry-After: 1 not honoured (%.0f ms)", took);
+	ck_assert_msg(took >= 1000, "Retry-After: 1 not honoured (%.0f ms)",
+		      took);
 	json_object_put(o);
 	runbin_result_free(&res);
 	fakeapi_stop(api);
@@ -169,7 +173,8 @@ START_TEST(test_faults_outlast_retries)
 {
 	struct fakeapi *api = tree_api();
 	struct fakeapi_fault always = { .fail_first = UINT_MAX, .status = 503 };
-	struct fakeapi_fault notfound = { .fail_first = UINT_MAX, .status = 404 };
+	struct fakeapi_fault notfound = { .fail_first = UINT_MAX,
+					  .status = 404 };
 	fakeapi_fault(api, 2003, &always);   /* it and its 3 kids lost */
 	fakeapi_fault(api, 3100, &notfound); /* 4xx: not retried */
 	char root[16];
@@ -187,8 +192,10 @@ START_TEST(test_faults_outlast_retries)
 	ck_assert_uint_eq(fakeapi_requests(api, 3100), 1);
 	ck_assert_int_eq(field(o, "fetches"), 198 + 2); /* 2003's kids unseen */
 	/* the log names id and URL; the summary counts by reason */
-	ck_assert_ptr_nonnull(strstr(res.err, "item 2003 failed (http://127.0.0.1:"));
-	ck_assert_ptr_nonnull(strstr(res.err, "/v0/item/2003.json): HTTP error: HTTP 503"));
+	ck_assert_ptr_nonnull(strstr(res.err,
+				     "item 2003 failed (http://127.0.0.1:"));
+	ck_assert_ptr_nonnull(strstr(res.err, "/v0/item/2003.json): HTTP "
+				     "error: HTTP 503"));
 	ck_assert_ptr_nonnull(strstr(res.err, "2 failed (HTTP error: 2)"));
 	json_object_put(o);
 	runbin_result_free(&res);
@@ -207,7 +214,8 @@ START_TEST(test_hostile_bodies)
 		{ .body = "{\"id\":99,\"type\":\"comment\"}" },      /* 2013 */
 		{ .body = "{\"id\":2014,\"kids\":[-5]}" },           /* 2014 */
 		{ .gen_size = 50u << 20 },                           /* 2015 */
-		{ .body = "{\"id\":2016,\"type\":\"comment\"}", .truncate_at = 10 },
+		{ .body = "{\"id\":2016,\"type\":\"comment\"}",
+		  .truncate_at = 10 },
 		{ .body = "{\"id\":2017}\0garbage", .body_len = 19 }, /* 2017 */
 	};
 	for (int i = 0; i < 8; i++)
@@ -264,7 +272,8 @@ START_TEST(test_big_body_not_held)
 	runbin_result_free(&res);
 	long after = child_maxrss_kb();
 	ck_assert_msg(after - small < 20 * 1024,
-		      "peak RSS grew by %ld KiB for a 50 MiB body", after - small);
+		      "peak RSS grew by %ld KiB for a 50 MiB body",
+		      after - small);
 	fakeapi_stop(api);
 }
 END_TEST
@@ -300,7 +309,8 @@ START_TEST(test_many_kids)
 	enum { N = 200000 };
 	size_t cap = (size_t)N * 8 + 128, o = 0;
 	char *b = malloc(cap);
-	o += (size_t)snprintf(b, cap, "{\"id\":5,\"type\":\"story\",\"kids\":[");
+	o += (size_t)snprintf(b, cap,
+			      "{\"id\":5,\"type\":\"story\",\"kids\":[");
 	for (int i = 0; i < N; i++)
 		o += (size_t)snprintf(b + o, cap - o, "%s%d", i ? "," : "",
 				      1000000 + i);

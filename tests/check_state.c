@@ -900,7 +900,8 @@ START_TEST(bin_subthread_alerts_once)
 				  "'%s'", log), 0);
 	ck_assert_int_ge(asprintf(&fail, "exit 3"), 0);
 	const char *args[] = { "--api", fakeapi_url(api), "--id", "11",
-			       "--subthread-threshold", "1", "--alert-cmd", fail,
+			       "--subthread-threshold", "1", "--alert-cmd",
+			       fail,
 			       "--alert-retries", "0", "--alert-spool", spool,
 			       "--state", st, "--format", "jsonl", NULL };
 	struct runbin_result res;
@@ -908,8 +909,9 @@ START_TEST(bin_subthread_alerts_once)
 	ck_assert_msg(res.exited && res.status == 1, "%s", res.err);
 	runbin_result_free(&res);
 	char *text = tu_slurp(spool, NULL);
-	ck_assert_msg(text && strstr(text, "\"id\":11001,\"kind\":\"subthread\","
-				     "\"root\":11,\"depth\":1,"), "%s", text);
+	ck_assert_msg(text && strstr(text, "\"id\":11001,\"kind\":"
+				     "\"subthread\",\"root\":11,\"depth\":1,"),
+		      "%s", text);
 	free(text);
 	args[7] = cmd;             /* the spooled alert goes out, once */
 	run(args, &res);

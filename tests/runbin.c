@@ -146,14 +146,18 @@ static void pump(struct runbin *rb, int timeout_ms)
 	if (rb->reaped)
 		return;
 	if (rb->in_fd >= 0) {
-		pf[iin = n++] = (struct pollfd){ .fd = rb->in_fd, .events = POLLOUT };
+		pf[iin = n++] = (struct pollfd){ .fd = rb->in_fd,
+						 .events = POLLOUT };
 	}
 	if (rb->out_fd >= 0)
-		pf[iout = n++] = (struct pollfd){ .fd = rb->out_fd, .events = POLLIN };
+		pf[iout = n++] = (struct pollfd){ .fd = rb->out_fd,
+						  .events = POLLIN };
 	if (rb->err_fd >= 0)
-		pf[ierr = n++] = (struct pollfd){ .fd = rb->err_fd, .events = POLLIN };
+		pf[ierr = n++] = (struct pollfd){ .fd = rb->err_fd,
+						  .events = POLLIN };
 	if (rb->pidfd >= 0)
-		pf[ipid = n++] = (struct pollfd){ .fd = rb->pidfd, .events = POLLIN };
+		pf[ipid = n++] = (struct pollfd){ .fd = rb->pidfd,
+						  .events = POLLIN };
 	else if (timeout_ms < 0 || timeout_ms > 20)
 		timeout_ms = 20;
 	if (timeout_ms < 0)
