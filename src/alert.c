@@ -49,6 +49,7 @@
 #include <time.h>
 
 #include "alert_dest.h"
+#include "alert_int.h"
 #include "alert_spool.h"
 #include "backoff.h"
 #include "clock.h"
@@ -56,33 +57,6 @@
 #include "spawn.h"
 
 static const char *const dest_name[] = { "--alert-cmd", "--webhook" };
-
-struct alerts {
-	struct alert_opts o;
-	pthread_t th;
-	bool started;
-
-	pthread_mutex_t mu;
-	struct delivery *q, **qtail;     /* guarded by mu */
-	bool stop;                       /* guarded by mu: alert_finish asked */
-	double stop_deadline;            /* guarded by mu: and gave up then */
-	uint64_t raised;                 /* guarded by mu */
-	uint64_t oom;                    /* guarded by mu: alerts dropped */
-	uint64_t queued;                 /* guarded by mu: deliveries raised */
-	uint64_t journaled;              /* guarded by mu: of those, journaled
-	                                    (or given up on) by the thread */
-	pthread_cond_t journal_cv;       /* journaled grew */
-
-	/* the alert thread's own until joined (main sets up and frees dests) */
-	struct alert_dests x;
-	bool journal_failed;
-	struct delivery *lost, **losttail;
-	uint64_t delivered;
-
-	/* main only (the spool is the thread's to append to while it runs) */
-	struct alert_spool *spool;       /* NULL without --alert-spool */
-	uint64_t failed, spooled;
-};
 
 /* ---- the alert thread's lists ------------------------------------------- */
 
@@ -98,7 +72,7 @@ struct loop {
 	struct alerts *a;
 };
 
-static void push(struct delivery ***tail, struct delivery *d)
+void alert_push(struct delivery ***tail, struct delivery *d)
 {
 	d->next = NULL;
 	**tail = d;
@@ -136,10 +110,10 @@ static void attempt_done(struct alerts *a, struct loop *l, struct delivery *d,
 			 (unsigned long long)d->al.info.id, dest_name[d->dest],
 			 d->rt.reason, d->rt.attempts, a->o.retries,
 			 delay / 1000);
-		push(&l->ptail, d);
+		alert_push(&l->ptail, d);
 		return;
 	}
-	push(&a->losttail, d);
+	alert_push(&a->losttail, d);
 }
 
 /* Start one attempt of d (taken off pending). */
@@ -228,7 +202,7 @@ static void take_queue(struct alerts *a, struct loop *l)
 	journal(a, q);
 	while (q) {
 		struct delivery *next = q->next;
-		push(&l->ptail, q);
+		alert_push(&l->ptail, q);
 		q = next;
 	}
 }
@@ -301,7 +275,7 @@ static void give_up(struct alerts *a, struct loop *l)
 		struct delivery *d = l->running;
 		l->running = d->next;
 		alert_dest_abandon(&a->x, d);
-		push(&a->losttail, d);
+		alert_push(&a->losttail, d);
 	}
 	while (l->pending) {
 		struct delivery *d = l->pending;
@@ -315,7 +289,7 @@ static void give_up(struct alerts *a, struct loop *l)
 				 "not started by exit (--alert-timeout %gs)",
 				 a->o.timeout_s);
 		}
-		push(&a->losttail, d);
+		alert_push(&a->losttail, d);
 	}
 }
 
@@ -345,81 +319,6 @@ static void *alert_main(void *arg)
 	return NULL;
 }
 
-/* ---- raising ------------------------------------------------------------ */
-
-static void log_alert(const struct alerts *a, const struct alert_info *ai)
-{
-	const char *t = ai->title && *ai->title ? ai->title : "(no title)";
-	if (ai->kind == ALERT_SUBTHREAD)
-		log_info("alert: comment %llu in %llu has %llu comments below "
-			 "it (depth %u, subthread threshold %lld): %s",
-			 (unsigned long long)ai->id,
-			 (unsigned long long)ai->root,
-			 (unsigned long long)ai->comments, (unsigned)ai->depth,
-			 (long long)a->o.subthread_threshold, t);
-	else
-		log_info("alert: %llu has %llu comments (threshold %lld): %s",
-			 (unsigned long long)ai->id,
-			 (unsigned long long)ai->comments,
-			 (long long)a->o.threshold, t);
-}
-
-void alert_raise(struct alerts *a, const struct alert_info *ai)
-{
-	log_alert(a, ai);
-	struct delivery *ds[2] = { NULL, NULL };
-	size_t n = 0;
-	bool oom = false;
-	if (a->o.cmd && !(ds[n++] = alert_delivery_new(ai, ALERT_DEST_CMD)))
-		oom = true;
-	if (a->o.webhook &&
-	    !(ds[n++] = alert_delivery_new(ai, ALERT_DEST_WEBHOOK)))
-		oom = true;
-	if (oom) {
-		log_error("alert %llu: out of memory; not delivered",
-			  (unsigned long long)ai->id);
-		alert_delivery_free(ds[0]);
-		alert_delivery_free(ds[1]);
-		n = 0;
-	}
-	pthread_mutex_lock(&a->mu);
-	for (size_t i = 0; i < n; i++)
-		push(&a->qtail, ds[i]);
-	a->raised++;
-	a->oom += oom;
-	a->queued += n;
-	pthread_mutex_unlock(&a->mu);
-	if (n)
-		alert_dests_wakeup(&a->x);
-}
-
-void alert_on_root(const struct root_result *r, void *arg)
-{
-	struct alerts *a = arg;
-	if (a->o.threshold < 0 || r->comments <= (uint64_t)a->o.threshold)
-		return;
-	if (a->o.state && state_claim_alert(a->o.state, r->id) == 0)
-		return; /* alerted by an earlier run or iteration */
-	struct alert_info ai = { .kind = ALERT_STORY, .id = r->id,
-				 .root = r->id, .comments = r->comments,
-				 .title = r->title };
-	alert_raise(a, &ai);
-}
-
-void alert_on_subthread(const struct subthread *s, void *arg)
-{
-	struct alerts *a = arg;
-	if (a->o.subthread_threshold < 0 ||
-	    s->comments <= (uint64_t)a->o.subthread_threshold)
-		return;
-	if (a->o.state && state_claim_alert(a->o.state, s->id) == 0)
-		return; /* this comment alerted before */
-	struct alert_info ai = { .kind = ALERT_SUBTHREAD, .id = s->id,
-				 .root = s->root_id, .comments = s->comments,
-				 .depth = s->depth, .title = s->root_title };
-	alert_raise(a, &ai);
-}
-
 /* ---- start, finish, free ---------------------------------------------- */
 
 /* alert_spool_open's callback: queue a spooled alert whose destination is
@@ -440,7 +339,7 @@ static int take_spooled(const struct alert_rec *r, void *arg)
 		return -1;
 	}
 	d->from_spool = true;
-	push(&a->qtail, d);
+	alert_push(&a->qtail, d);
 	return 1;
 }
 
