@@ -361,7 +361,8 @@ static void *timer_main(void *arg)
 		uint64_t now = now_ms();
 		int stopping = api->stopping;
 
-		while (api->timers && (stopping || api->timers->due_ms <= now)) {
+		while (api->timers &&
+		       (stopping || api->timers->due_ms <= now)) {
 			*tail = api->timers;
 			api->timers = api->timers->next;
 			tail = &(*tail)->next;
@@ -371,7 +372,8 @@ static void *timer_main(void *arg)
 			unlock(api);
 			while (due) {
 				struct timer *next = due->next;
-				/* `due` may be freed once resumed: read first */
+				/* `due` may be freed once resumed: read
+				 * first */
 				MHD_resume_connection(due->conn);
 				due = next;
 			}
@@ -387,7 +389,8 @@ static void *timer_main(void *arg)
 							&api->lock, &ts);
 			if (rc != 0 && rc != ETIMEDOUT)
 				abort();
-		} else if (pthread_cond_wait(&api->timer_cond, &api->lock) != 0) {
+		} else if (pthread_cond_wait(&api->timer_cond,
+					     &api->lock) != 0) {
 			abort();
 		}
 	}
@@ -538,42 +541,14 @@ static uint64_t splitmix(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-/* Decide the answer for a new request (api->lock held). Returns -1 on out
- * of memory. */
-static int decide(struct fakeapi *api, const char *url, struct req *r)
+/* The answer of the route rt, an item's when is_item (api->lock held):
+ * its fault first, then the random failures, then the body. Returns -1 on
+ * out of memory. */
+static int answer(struct fakeapi *api, struct route *rt, int is_item,
+		  struct req *r)
 {
-	static const char pre[] = "/v0/", item[] = "item/", suf[] = ".json";
-	struct route *rt = NULL;
 	const struct fault *f;
-	int is_item = 0;
-	size_t ulen = strlen(url);
 
-	api->st.requests++;
-	r->act = ACT_404;
-	r->status = MHD_HTTP_NOT_FOUND;
-	if (ulen < sizeof pre - 1 + sizeof suf - 1 + 1 ||
-	    strncmp(url, pre, sizeof pre - 1) != 0 ||
-	    strcmp(url + ulen - (sizeof suf - 1), suf) != 0)
-		goto notfound;
-	const char *name = url + sizeof pre - 1;
-	size_t nlen = ulen - (sizeof pre - 1) - (sizeof suf - 1);
-	if (nlen > sizeof item - 1 &&
-	    strncmp(name, item, sizeof item - 1) == 0) {
-		uint64_t id;
-		if (parse_id(name + sizeof item - 1, nlen - (sizeof item - 1),
-			     &id) != 0)
-			goto notfound;
-		if (!(rt = item_route(api, id, 1)))
-			return -1;
-		is_item = 1;
-		r->id = id;
-		api->st.item_requests++;
-	} else {
-		if (memchr(name, '/', nlen) ||
-		    !(rt = list_route(api, name, nlen, 0)) || !rt->body)
-			goto notfound;
-		api->st.list_requests++;
-	}
 	rt->requests++;
 	f = rt->fault ? rt->fault : is_item ? api->def_fault : NULL;
 	if (f)
@@ -620,6 +595,44 @@ static int decide(struct fakeapi *api, const char *url, struct req *r)
 	memcpy(r->data, body, len);
 	r->len = len;
 	return 0;
+}
+
+/* Decide the answer for a new request (api->lock held). Returns -1 on out
+ * of memory. */
+static int decide(struct fakeapi *api, const char *url, struct req *r)
+{
+	static const char pre[] = "/v0/", item[] = "item/", suf[] = ".json";
+	struct route *rt = NULL;
+	int is_item = 0;
+	size_t ulen = strlen(url);
+
+	api->st.requests++;
+	r->act = ACT_404;
+	r->status = MHD_HTTP_NOT_FOUND;
+	if (ulen < sizeof pre - 1 + sizeof suf - 1 + 1 ||
+	    strncmp(url, pre, sizeof pre - 1) != 0 ||
+	    strcmp(url + ulen - (sizeof suf - 1), suf) != 0)
+		goto notfound;
+	const char *name = url + sizeof pre - 1;
+	size_t nlen = ulen - (sizeof pre - 1) - (sizeof suf - 1);
+	if (nlen > sizeof item - 1 &&
+	    strncmp(name, item, sizeof item - 1) == 0) {
+		uint64_t id;
+		if (parse_id(name + sizeof item - 1, nlen - (sizeof item - 1),
+			     &id) != 0)
+			goto notfound;
+		if (!(rt = item_route(api, id, 1)))
+			return -1;
+		is_item = 1;
+		r->id = id;
+		api->st.item_requests++;
+	} else {
+		if (memchr(name, '/', nlen) ||
+		    !(rt = list_route(api, name, nlen, 0)) || !rt->body)
+			goto notfound;
+		api->st.list_requests++;
+	}
+	return answer(api, rt, is_item, r);
 notfound:
 	api->st.not_found++;
 	return 0;
@@ -675,8 +688,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	case ACT_DROP:
 		return MHD_NO;
 	case ACT_404:
-		resp = MHD_create_response_from_buffer(10, (void *)"not found\n",
-						       MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(10,
+			(void *)"not found\n", MHD_RESPMEM_PERSISTENT);
 		break;
 	case ACT_FAIL:
 		resp = MHD_create_response_from_buffer(sizeof FAIL_BODY - 1,
@@ -728,7 +741,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn,
-			  void **socket_ctx, enum MHD_ConnectionNotificationCode c)
+			  void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode c)
 {
 	struct fakeapi *api = cls;
 
@@ -776,8 +790,8 @@ struct fakeapi *fakeapi_start(void)
 	struct sockaddr_in sa;
 	const char *ev = getenv("FAKEAPI_EVENTS");
 	unsigned flags = MHD_ALLOW_SUSPEND_RESUME |
-		(ev && strcmp(ev, "epoll") == 0 ? MHD_USE_EPOLL_INTERNAL_THREAD
-						 : MHD_USE_POLL_INTERNAL_THREAD);
+		(ev && strcmp(ev, "epoll") == 0 ?
+		 MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_POLL_INTERNAL_THREAD);
 	int nlock = 0, ncond = 0;
 	const char *dbg = getenv("FAKEAPI_DEBUG");
 
@@ -956,7 +970,8 @@ static int scan_id(const char *s, size_t n, uint64_t *id)
 			if (i >= n)
 				return -1;
 			size_t klen = i - start, j = i + 1;
-			if (depth != 1 || klen != 2 || memcmp(s + start, "id", 2))
+			if (depth != 1 || klen != 2 ||
+			    memcmp(s + start, "id", 2))
 				continue;
 			while (j < n && (s[j] == ' ' || s[j] == '\t'))
 				j++;
@@ -974,36 +989,52 @@ static int scan_id(const char *s, size_t n, uint64_t *id)
 	return -1;
 }
 
-long fakeapi_load_jsonl(struct fakeapi *api, const char *path)
+/* The whole of path (malloc'd, *len bytes), or NULL (a message on stderr
+ * when it cannot be opened or read). */
+static char *read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	struct arena *ar = NULL;
 	char *buf = NULL;
-	size_t len = 0, cap = 0, nlines = 0;
-	long count = -1, lineno = 0;
+	size_t cap = 0;
 
+	*len = 0;
 	if (!f) {
 		fprintf(stderr, "fakeapi: %s: %s\n", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
 	for (;;) {
-		if (cap - len < 65536) {
+		if (cap - *len < 65536) {
 			cap = cap ? cap * 2 : 1 << 20;
 			char *nb = realloc(buf, cap);
 			if (!nb)
-				goto out;
+				goto fail;
 			buf = nb;
 		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
+		size_t got = fread(buf + *len, 1, cap - *len, f);
+		*len += got;
 		if (got == 0)
 			break;
 	}
 	if (ferror(f)) {
 		fprintf(stderr, "fakeapi: %s: read error\n", path);
-		goto out;
+		goto fail;
 	}
-	if (!(ar = calloc(1, sizeof *ar)))
+	fclose(f);
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+long fakeapi_load_jsonl(struct fakeapi *api, const char *path)
+{
+	struct arena *ar = NULL;
+	char *buf;
+	size_t len, nlines = 0;
+	long count = -1, lineno = 0;
+
+	if (!(buf = read_all(path, &len)) || !(ar = calloc(1, sizeof *ar)))
 		goto out;
 	for (size_t i = 0; i < len; i++)
 		nlines += buf[i] == '\n';
@@ -1061,7 +1092,6 @@ long fakeapi_load_jsonl(struct fakeapi *api, const char *path)
 	}
 	unlock(api);
 out:
-	fclose(f);
 	free(buf);
 	free(ar);
 	return count;
@@ -1207,10 +1237,12 @@ int fakeapi_wait_requests(struct fakeapi *api, uint64_t n, int timeout_ms)
 	struct timespec ts;
 	int reached;
 
-	deadline_ts(&ts, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+	deadline_ts(&ts, now_ms() +
+		    (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
 	lock(api);
 	while (api->st.requests < n) {
-		int rc = pthread_cond_timedwait(&api->req_cond, &api->lock, &ts);
+		int rc = pthread_cond_timedwait(&api->req_cond, &api->lock,
+						&ts);
 		if (rc == ETIMEDOUT)
 			break;
 		if (rc != 0)

@@ -42,20 +42,23 @@ struct fakeapi_fault {
 	const char *retry_after;      /* Retry-After value ("2"), or NULL */
 
 	unsigned delay_ms;            /* hold every answer this long */
-	unsigned trickle_bytes;       /* > 0: send the body this many bytes... */
-	unsigned trickle_ms;          /* ...every this many ms */
+	unsigned trickle_bytes;       /* > 0: send the body this many bytes */
+	unsigned trickle_ms;          /* at a time, every this many ms */
 
 	const char *body;             /* raw body instead of the item's; may */
 	size_t body_len;              /* hold NULs; body_len 0 = strlen(body) */
 	unsigned body_status;         /* status of the normal answer; 0 = 200 */
-	const char *content_type;     /* NULL: application/json; charset=utf-8 */
+	const char *content_type;     /* NULL: application/json;
+	                                 charset=utf-8 */
 
-	uint64_t gen_size;            /* > 0: a generated body of this many bytes
-	                                 ({"id":N,"type":"comment","text":"xx..
-	                                 "}), streamed, never held in memory */
+	uint64_t gen_size;            /* > 0: a generated body of this many
+	                                 bytes ({"id":N,"type":"comment",
+	                                 "text":"xx.."}), streamed, never held
+	                                 in memory */
 	int chunked;                  /* 1: no Content-Length (chunked) */
 	uint64_t truncate_at;         /* > 0: close the connection after this
-	                                 many body bytes (Content-Length kept) */
+	                                 many body bytes (Content-Length
+	                                 kept) */
 };
 
 /* Start a server on 127.0.0.1:0: a pool of 4 threads, poll(2) based
