@@ -13,8 +13,10 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "runbin.h"
 #include "testutil.h"
 
 #define WAIT_MS (20 * 1000)           /* any wait; sanitizers are slow */
@@ -59,8 +62,9 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* A transfer of api's path ("maxitem.json") on m: a stream when sse. */
-static struct client *client_new(CURLM *m, struct fakeapi *api,
+/* A transfer of base/path (base: fakeapi_url(), path: "maxitem.json") on
+ * m: a stream when sse. */
+static struct client *client_new(CURLM *m, const char *base,
 				 const char *path, int sse, int follow)
 {
 	struct client *c = calloc(1, sizeof *c);
@@ -68,7 +72,7 @@ static struct client *client_new(CURLM *m, struct fakeapi *api,
 
 	ck_assert_ptr_nonnull(c);
 	c->buf = calloc(1, 1);
-	snprintf(url, sizeof url, "%s/%s", fakeapi_url(api), path);
+	snprintf(url, sizeof url, "%s/%s", base, path);
 	c->e = curl_easy_init();
 	ck_assert_ptr_nonnull(c->e);
 	if (sse)
@@ -83,6 +87,12 @@ static struct client *client_new(CURLM *m, struct fakeapi *api,
 	curl_easy_setopt(c->e, CURLOPT_FOLLOWLOCATION, (long)follow);
 	ck_assert_int_eq(curl_multi_add_handle(m, c->e), CURLM_OK);
 	return c;
+}
+
+static struct client *client_on(CURLM *m, struct fakeapi *api,
+				const char *path, int sse, int follow)
+{
+	return client_new(m, fakeapi_url(api), path, sse, follow);
 }
 
 /* Close the client's connection (if open) and free it. */
@@ -166,15 +176,16 @@ static int wait_streams(CURLM *m, struct fakeapi *api, const char *name,
 	return 1;
 }
 
-/* A plain GET (blocking): the body (malloc'd), status and type. */
-static char *get(struct fakeapi *api, const char *path, const char *accept,
+/* A plain GET of base/path (blocking): the body (malloc'd), status and
+ * type. */
+static char *get(const char *base, const char *path, const char *accept,
 		 long *status, char *type, size_t tlen)
 {
 	struct client c = { 0 };
 	char url[256], *t = NULL;
 	struct curl_slist *h = NULL;
 
-	snprintf(url, sizeof url, "%s/%s", fakeapi_url(api), path);
+	snprintf(url, sizeof url, "%s/%s", base, path);
 	c.buf = calloc(1, 1);
 	c.e = curl_easy_init();
 	if (accept)
@@ -195,18 +206,18 @@ static char *get(struct fakeapi *api, const char *path, const char *accept,
 	return c.buf;
 }
 
-/* The plain body of path, asserted 200. */
-static char *get_ok(struct fakeapi *api, const char *path)
+/* The plain body of base/path, asserted 200. */
+static char *get_ok(const char *base, const char *path)
 {
 	long st = 0;
-	char *b = get(api, path, NULL, &st, NULL, 0);
+	char *b = get(base, path, NULL, &st, NULL, 0);
 
 	ck_assert_msg(st == 200, "%s: status %ld", path, st);
 	return b;
 }
 
 #define ck_assert_body(api, path, want) do { \
-		char *b_ = get_ok(api, path); \
+		char *b_ = get_ok(fakeapi_url(api), path); \
 		ck_assert_str_eq(b_, want); \
 		free(b_); \
 	} while (0)
@@ -239,10 +250,10 @@ START_TEST(first_put_each_kind)
 	ck_assert_int_eq(fakeapi_put(api, 9, "{\"id\":9}"), 0);
 	ck_assert_int_eq(fakeapi_put(api, 7, "{\"id\":7}"), 0);
 	ck_assert_int_eq(fakeapi_put_list(api, "topstories", "[9,5]"), 0);
-	struct client *mi = client_new(m, api, "maxitem.json", 1, 0);
-	struct client *up = client_new(m, api, "updates.json", 1, 0);
-	struct client *top = client_new(m, api, "topstories.json", 1, 0);
-	struct client *none = client_new(m, api, "beststories.json", 1, 0);
+	struct client *mi = client_on(m, api, "maxitem.json", 1, 0);
+	struct client *up = client_on(m, api, "updates.json", 1, 0);
+	struct client *top = client_on(m, api, "topstories.json", 1, 0);
+	struct client *none = client_on(m, api, "beststories.json", 1, 0);
 	ck_assert_msg(wait_exact(m, mi, PUT("9")), "maxitem: %s", mi->buf);
 	ck_assert_msg(wait_exact(m, up, PUT("{\"items\":[],\"profiles\":[]}")),
 		      "updates: %s", up->buf);
@@ -282,7 +293,7 @@ START_TEST(maxitem_change)
 	CURLM *m;
 	struct fakeapi *api = start(&m);
 
-	struct client *c = client_new(m, api, "maxitem.json", 1, 0);
+	struct client *c = client_on(m, api, "maxitem.json", 1, 0);
 	ck_assert_msg(wait_exact(m, c, PUT("0")), "%s", c->buf);
 	ck_assert_int_eq(fakeapi_set_maxitem(api, 41000000), 0);
 	ck_assert_msg(wait_exact(m, c, PUT("0") PUT("41000000")), "%s",
@@ -306,7 +317,7 @@ START_TEST(updates_put)
 	struct fakeapi *api = start(&m);
 	const uint64_t ids[] = { 7, 8, 41000009 };
 
-	struct client *c = client_new(m, api, "updates.json", 1, 0);
+	struct client *c = client_on(m, api, "updates.json", 1, 0);
 	ck_assert(wait_exact(m, c, PUT("{\"items\":[],\"profiles\":[]}")));
 	ck_assert_int_eq(fakeapi_send_updates(api, ids, 3), 0);
 	ck_assert_msg(wait_exact(m, c,
@@ -328,7 +339,7 @@ START_TEST(list_put_and_patch)
 	struct fakeapi *api = start(&m);
 
 	ck_assert_int_eq(fakeapi_put_list(api, "topstories", "[1,2,3]"), 0);
-	struct client *c = client_new(m, api, "topstories.json", 1, 0);
+	struct client *c = client_on(m, api, "topstories.json", 1, 0);
 	ck_assert(wait_exact(m, c, PUT("[1,2,3]")));
 	ck_assert_int_eq(fakeapi_put_list(api, "topstories", "[4,5,6]"), 0);
 	ck_assert_int_eq(fakeapi_patch_list(api, "topstories", 1, 7), 0);
@@ -370,7 +381,7 @@ START_TEST(keepalive_cancel_hangup)
 	struct fakeapi *api = start(&m);
 
 	ck_assert_int_eq(fakeapi_put_list(api, "topstories", "[1]"), 0);
-	struct client *c = client_new(m, api, "topstories.json", 1, 0);
+	struct client *c = client_on(m, api, "topstories.json", 1, 0);
 	ck_assert(wait_exact(m, c, PUT("[1]")));
 	ck_assert_int_eq(fakeapi_stream_send(api, "topstories", KEEPALIVE), 1);
 	ck_assert(wait_exact(m, c, PUT("[1]") KEEPALIVE));
@@ -396,7 +407,7 @@ START_TEST(drop_mid_event)
 	struct fakeapi *api = start(&m);
 	const char *half = "event: put\ndata: {\"pa";
 
-	struct client *c = client_new(m, api, "maxitem.json", 1, 0);
+	struct client *c = client_on(m, api, "maxitem.json", 1, 0);
 	ck_assert(wait_exact(m, c, PUT("0")));
 	ck_assert_int_eq(fakeapi_stream_send(api, "maxitem", half), 1);
 	ck_assert_int_eq(fakeapi_stream_drop(api, "maxitem"), 1);
@@ -410,7 +421,7 @@ START_TEST(drop_mid_event)
 	client_free(m, c);
 
 	/* a drop after whole events, and a reconnection */
-	c = client_new(m, api, "maxitem.json", 1, 0);
+	c = client_on(m, api, "maxitem.json", 1, 0);
 	ck_assert(wait_exact(m, c, PUT("0")));
 	ck_assert_uint_eq(fakeapi_stream_connects(api, "maxitem"), 2);
 	ck_assert_int_eq(fakeapi_stream_drop(api, NULL), 1);
@@ -431,7 +442,7 @@ START_TEST(redirect_followed)
 	long n = 0;
 
 	fakeapi_stream_redirect(api, 1);
-	struct client *c = client_new(m, api, "maxitem.json", 1, 1);
+	struct client *c = client_on(m, api, "maxitem.json", 1, 1);
 	ck_assert_msg(wait_exact(m, c, PUT("0")), "%s", c->buf);
 	curl_easy_getinfo(c->e, CURLINFO_REDIRECT_COUNT, &n);
 	ck_assert_int_eq(n, 1);
@@ -442,7 +453,7 @@ START_TEST(redirect_followed)
 	ck_assert_int_eq(client_status(c), 200);
 
 	/* not followed: the 307 itself, with an absolute Location */
-	struct client *r = client_new(m, api, "maxitem.json", 1, 0);
+	struct client *r = client_on(m, api, "maxitem.json", 1, 0);
 	ck_assert(wait_done(m, r));
 	ck_assert_int_eq(r->result, CURLE_OK);
 	ck_assert_int_eq(client_status(r), 307);
@@ -460,7 +471,7 @@ START_TEST(redirect_followed)
 
 	/* off again: straight to the stream */
 	fakeapi_stream_redirect(api, 0);
-	struct client *d = client_new(m, api, "maxitem.json", 1, 0);
+	struct client *d = client_on(m, api, "maxitem.json", 1, 0);
 	ck_assert(wait_exact(m, d, PUT("0")));
 	ck_assert_int_eq(fakeapi_set_maxitem(api, 3), 0);
 	ck_assert(wait_exact(m, c, PUT("0") PUT("3")));
@@ -489,7 +500,7 @@ START_TEST(null_first)
 	ck_assert_body(api, "item/5.json", "{\"id\":5}");
 	ck_assert_body(api, "item/5.json", "{\"id\":5}");
 	ck_assert_uint_eq(fakeapi_requests(api, 5), 4);
-	char *b = get(api, "item/6.json", NULL, &st, NULL, 0);
+	char *b = get(fakeapi_url(api), "item/6.json", NULL, &st, NULL, 0);
 	ck_assert_int_eq(st, 503);
 	free(b);
 	ck_assert_body(api, "item/6.json", "null");
@@ -515,9 +526,10 @@ START_TEST(plain_gets)
 
 	ck_assert_int_eq(fakeapi_put(api, 12, "{\"id\":12}"), 0);
 	ck_assert_int_eq(fakeapi_put_list(api, "topstories", "[12]"), 0);
-	struct client *c = client_new(m, api, "topstories.json", 1, 0);
+	struct client *c = client_on(m, api, "topstories.json", 1, 0);
 	ck_assert(wait_exact(m, c, PUT("[12]")));
-	char *b = get(api, "maxitem.json", NULL, &code, type, sizeof type);
+	const char *base = fakeapi_url(api);
+	char *b = get(base, "maxitem.json", NULL, &code, type, sizeof type);
 	ck_assert_int_eq(code, 200);
 	ck_assert_str_eq(b, "12");
 	ck_assert_str_eq(type, "application/json; charset=utf-8");
@@ -525,7 +537,7 @@ START_TEST(plain_gets)
 	ck_assert_body(api, "updates.json", "{\"items\":[],\"profiles\":[]}");
 	ck_assert_body(api, "topstories.json", "[12]");
 	/* an item with the header: plain */
-	b = get(api, "item/12.json", "Accept: text/event-stream", &code, type,
+	b = get(base, "item/12.json", "Accept: text/event-stream", &code, type,
 		sizeof type);
 	ck_assert_str_eq(b, "{\"id\":12}");
 	free(b);
@@ -562,9 +574,9 @@ START_TEST(many_clients)
 	ck_assert_int_eq(fakeapi_set_maxitem(api, 100), 0);
 	ck_assert_int_eq(fakeapi_put_list(api, "newstories", "[100]"), 0);
 	for (int i = 0; i < N; i++)
-		c[i] = client_new(m, api, "maxitem.json", 1, 0);
+		c[i] = client_on(m, api, "maxitem.json", 1, 0);
 	for (int i = 0; i < 2; i++)
-		t[i] = client_new(m, api, "newstories.json", 1, 0);
+		t[i] = client_on(m, api, "newstories.json", 1, 0);
 	ck_assert(wait_streams(m, api, "maxitem", N, N));
 	ck_assert(wait_streams(m, api, "newstories", 2, 2));
 	ck_assert_int_eq(fakeapi_set_maxitem(api, 101), 0);
@@ -629,7 +641,7 @@ START_TEST(slow_client_cut)
 	int fd = lazy_client(api);
 	ck_assert(fakeapi_stream_wait(api, "maxitem", 1, 1, WAIT_MS));
 	/* a reader beside it gets every byte */
-	struct client *c = client_new(m, api, "maxitem.json", 1, 0);
+	struct client *c = client_on(m, api, "maxitem.json", 1, 0);
 	ck_assert(wait_streams(m, api, "maxitem", 2, 2));
 	do {
 		ck_assert_int_ge(fakeapi_stream_send(api, "maxitem", chunk), 1);
@@ -661,11 +673,11 @@ START_TEST(stop_with_streams_open)
 
 	ck_assert_int_eq(fakeapi_put_list(api, "topstories", "[1,2]"), 0);
 	ck_assert_int_eq(fakeapi_fault(api, 1, &held), 0);
-	c[0] = client_new(m, api, "maxitem.json", 1, 0);
-	c[1] = client_new(m, api, "maxitem.json", 1, 0);
-	c[2] = client_new(m, api, "updates.json", 1, 0);
-	c[3] = client_new(m, api, "topstories.json", 1, 0);
-	c[4] = client_new(m, api, "item/1.json", 0, 0);  /* held */
+	c[0] = client_on(m, api, "maxitem.json", 1, 0);
+	c[1] = client_on(m, api, "maxitem.json", 1, 0);
+	c[2] = client_on(m, api, "updates.json", 1, 0);
+	c[3] = client_on(m, api, "topstories.json", 1, 0);
+	c[4] = client_on(m, api, "item/1.json", 0, 0);  /* held */
 	ck_assert(wait_streams(m, api, NULL, 4, 4));
 	ck_assert(fakeapi_wait_requests(api, 5, WAIT_MS));
 	/* one mid-event, one with bytes queued and never read */
@@ -682,6 +694,347 @@ START_TEST(stop_with_streams_open)
 		client_free(m, c[i]);
 	}
 	curl_multi_cleanup(m);
+}
+END_TEST
+
+/* ---- hnfake: the standalone server's schedule ---- */
+
+struct change {
+	char kind[8];
+	uint64_t id, other;           /* other: parent, or index (churn) */
+};
+
+static const char *fixture(const char *name)
+{
+	static char path[4096];
+	const char *d = getenv("HNBATCH_FIXTURES");
+
+	snprintf(path, sizeof path, "%s/%s", d && *d ? d : "tests/fixtures",
+		 name);
+	return path;
+}
+
+/* Start $HNFAKE_BIN with args; its URL (first line of stdout) into url. */
+static struct runbin *hnfake_start(const char *const *args, char *url,
+				   size_t len)
+{
+	const char *bin = getenv("HNFAKE_BIN"), *old = getenv("HNBATCH_BIN");
+	char *saved = old ? strdup(old) : NULL;
+
+	ck_assert_msg(bin && *bin, "no HNFAKE_BIN (make check sets it)");
+	setenv("HNBATCH_BIN", bin, 1);        /* what runbin starts */
+	struct runbin *rb = runbin_start(args, NULL, NULL);
+	if (saved)
+		setenv("HNBATCH_BIN", saved, 1);
+	else
+		unsetenv("HNBATCH_BIN");
+	free(saved);
+	ck_assert_ptr_nonnull(rb);
+	ck_assert_msg(runbin_wait_stdout(rb, "\n", WAIT_MS), "no URL: %s",
+		      runbin_stderr(rb, NULL));
+	const char *out = runbin_stdout(rb, NULL);
+	ck_assert_int_eq(strncmp(out, "http://127.0.0.1:", 17), 0);
+	snprintf(url, len, "%.*s", (int)strcspn(out, "\n"), out);
+	return rb;
+}
+
+static void hnfake_stop(struct runbin *rb)
+{
+	struct runbin_result res;
+
+	ck_assert_int_eq(runbin_kill(rb, SIGTERM), 0);
+	ck_assert_int_eq(runbin_finish(rb, WAIT_MS, &res), 0);
+	ck_assert_msg(res.exited && res.status == 0, "hnfake: %s: %.2000s",
+		      runbin_describe(&res), res.err);
+	runbin_result_free(&res);
+}
+
+static size_t count_lines(const char *path)
+{
+	size_t n = 0, len;
+	char *b = tu_slurp(path, &len);
+
+	for (size_t i = 0; b && i < len; i++)
+		n += b[i] == '\n';
+	free(b);
+	return n;
+}
+
+/* Pump m (streams open meanwhile) until the log at path has n lines. */
+static int wait_log(CURLM *m, const char *path, size_t n)
+{
+	double end = clock_now_ms() + WAIT_MS;
+
+	while (count_lines(path) < n) {
+		if (clock_now_ms() >= end)
+			return 0;
+		pump(m, 20);
+	}
+	return 1;
+}
+
+static int wait_contains(CURLM *m, struct client *c, const char *needle)
+{
+	double end = clock_now_ms() + WAIT_MS;
+
+	while (!strstr(c->buf, needle) && !c->done && clock_now_ms() < end)
+		pump(m, 20);
+	return strstr(c->buf, needle) != NULL;
+}
+
+static uint64_t get_u64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
+		      json_object_to_json_string(o));
+	return (uint64_t)json_object_get_int64(v);
+}
+
+/* The change log: every line one change of a known kind, t set. */
+static struct change *read_log(const char *path, size_t *n)
+{
+	char *b = tu_slurp(path, NULL), *save = NULL;
+	struct change *v = calloc(4096, sizeof *v);
+
+	ck_assert_ptr_nonnull(b);
+	*n = 0;
+	for (char *l = strtok_r(b, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(l), *k;
+		ck_assert_msg(o && json_object_object_get_ex(o, "kind", &k),
+			      "log line: %s", l);
+		ck_assert_uint_lt(*n, 4096);
+		struct change *c = &v[(*n)++];
+		snprintf(c->kind, sizeof c->kind, "%s",
+			 json_object_get_string(k));
+		ck_assert_uint_gt(get_u64(o, "t"), 1000000000000u);
+		c->id = get_u64(o, "id");
+		int churn = !strcmp(c->kind, "leave") ||
+			    !strcmp(c->kind, "enter");
+		ck_assert_msg(churn || !strcmp(c->kind, "new") ||
+			      !strcmp(c->kind, "delete") ||
+			      !strcmp(c->kind, "dead") ||
+			      !strcmp(c->kind, "detach"), "kind in %s", l);
+		c->other = get_u64(o, churn ? "index" : "parent");
+		json_object_put(o);
+	}
+	free(b);
+	return v;
+}
+
+/* The item's body at base, parsed. */
+static json_object *item(const char *base, uint64_t id)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "item/%" PRIu64 ".json", id);
+	char *b = get_ok(base, path);
+	json_object *o = json_tokener_parse(b);
+	ck_assert_msg(o && json_object_is_type(o, json_type_object),
+		      "item %" PRIu64 ": %s", id, b);
+	free(b);
+	return o;
+}
+
+static int has_kid(json_object *o, uint64_t kid)
+{
+	json_object *kids;
+
+	if (!json_object_object_get_ex(o, "kids", &kids))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(kids); i++)
+		if ((uint64_t)json_object_get_int64(
+			json_object_array_get_idx(kids, i)) == kid)
+			return 1;
+	return 0;
+}
+
+static int flag(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+	       json_object_get_boolean(v);
+}
+
+/* The items served at base as the changes v[0..n) left them. */
+static void check_items(const char *base, const struct change *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct change *c = &v[i];
+		int later_detach = 0;
+		for (size_t j = i + 1; j < n; j++)
+			later_detach |= !strcmp(v[j].kind, "detach") &&
+					v[j].id == c->id;
+		/* a detached kid may be missing: only its parent is read */
+		int det = !strcmp(c->kind, "detach");
+		int kid = det || !strcmp(c->kind, "new");
+		json_object *o = det ? NULL : item(base, c->id);
+		json_object *p = kid ? item(base, c->other) : NULL;
+		if (!strcmp(c->kind, "new")) {
+			ck_assert_uint_eq(get_u64(o, "parent"), c->other);
+			ck_assert_int_eq(has_kid(p, c->id), !later_detach);
+		} else if (!strcmp(c->kind, "delete")) {
+			ck_assert(flag(o, "deleted"));
+			ck_assert(!json_object_object_get_ex(o, "text", NULL));
+		} else if (!strcmp(c->kind, "dead")) {
+			ck_assert(flag(o, "dead"));
+		} else {
+			ck_assert(!has_kid(p, c->id));
+		}
+		json_object_put(o);
+		json_object_put(p);
+	}
+}
+
+static const char *const mutate_args[] = { "--mutate", "200",
+	"--mutate-seed", "3", "--mutate-for", "0.5", "--keep-alive", "0.05",
+	"--mutate-log", NULL, NULL, NULL };
+
+/* Run hnfake with mutate_args and log into dir/name: its changes, the
+ * stream of maxitem and the values served checked. */
+static struct change *mutate_run(const char *dir, const char *name,
+				 size_t *n)
+{
+	const char *args[sizeof mutate_args / sizeof *mutate_args];
+	char url[128], want[128], *log = tu_path(dir, name);
+	CURLM *m = curl_multi_init();
+	uint64_t news = 0, last = 0;
+
+	memcpy(args, mutate_args, sizeof args);
+	args[9] = log;
+	args[10] = fixture("firebase-first-590.jsonl");
+	struct runbin *rb = hnfake_start(args, url, sizeof url);
+	struct client *c = client_new(m, url, "maxitem.json", 1, 0);
+	ck_assert_msg(wait_log(m, log, 100), "%zu lines", count_lines(log));
+	struct change *v = read_log(log, n);
+	ck_assert_uint_eq(*n, 100);
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(v[i].kind, "new") != 0)
+			continue;
+		if (news++)           /* new ids: one after the other */
+			ck_assert_uint_eq(v[i].id, last + 1);
+		last = v[i].id;
+	}
+	ck_assert_uint_gt(news, 30);
+	snprintf(want, sizeof want, "%" PRIu64, last);
+	char *b = get_ok(url, "maxitem.json");
+	ck_assert_str_eq(b, want);
+	free(b);
+	snprintf(want, sizeof want, PUT("%" PRIu64), last);
+	ck_assert_msg(wait_contains(m, c, want), "%s", c->buf);
+	ck_assert(wait_contains(m, c, KEEPALIVE));
+	check_items(url, v, *n);
+	client_free(m, c);
+	hnfake_stop(rb);
+	curl_multi_cleanup(m);
+	free(log);
+	return v;
+}
+
+START_TEST(hnfake_mutations)
+{
+	char *dir = tu_tmpdir("fakestream");
+	size_t n1, n2;
+
+	struct change *a = mutate_run(dir, "one.jsonl", &n1);
+	struct change *b = mutate_run(dir, "two.jsonl", &n2);
+	ck_assert_uint_eq(n1, n2);
+	for (size_t i = 0; i < n1; i++)       /* the same seed: the same */
+		ck_assert_msg(!strcmp(a[i].kind, b[i].kind) &&
+			      a[i].id == b[i].id && a[i].other == b[i].other,
+			      "change %zu: %s %" PRIu64 " vs %s %" PRIu64, i,
+			      a[i].kind, a[i].id, b[i].kind, b[i].id);
+	free(a);
+	free(b);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* The titled items of a fixture file, in file order (*n). */
+static uint64_t *titled(const char *path, size_t *n)
+{
+	char *b = tu_slurp(path, NULL), *save = NULL;
+	uint64_t *v = calloc(8192, sizeof *v);
+
+	ck_assert_ptr_nonnull(b);
+	*n = 0;
+	for (char *l = strtok_r(b, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(l);
+		if (o && json_object_object_get_ex(o, "title", NULL)) {
+			ck_assert_uint_lt(*n, 8192);
+			v[(*n)++] = get_u64(o, "id");
+		}
+		json_object_put(o);
+	}
+	free(b);
+	return v;
+}
+
+static char *format_ids(const uint64_t *v, size_t n)
+{
+	char *b = malloc(n * 21 + 3);
+	size_t k = 1;
+
+	b[0] = '[';
+	for (size_t i = 0; i < n; i++)
+		k += (size_t)sprintf(b + k, "%s%" PRIu64, i ? "," : "", v[i]);
+	strcpy(b + k, "]");
+	return b;
+}
+
+START_TEST(hnfake_list_churn)
+{
+	char *dir = tu_tmpdir("fakestream"), *log = tu_path(dir, "churn");
+	const char *fx = fixture("firebase-first-590.jsonl");
+	const char *args[] = { "--list-churn", "0.1", "--mutate-for", "2",
+			       "--redirect", "--mutate-log", log, fx, NULL };
+	char url[128], want[128];
+	CURLM *m = curl_multi_init();
+	size_t nt, n, patches = 0;
+	long redirects = 0;
+
+	uint64_t *top = titled(fx, &nt);
+	ck_assert_uint_ge(nt, 8);
+	struct runbin *rb = hnfake_start(args, url, sizeof url);
+	struct client *c = client_new(m, url, "topstories.json", 1, 1);
+	ck_assert(wait_log(m, log, 40));
+	struct change *v = read_log(log, &n);
+	ck_assert_uint_eq(n, 40);
+	/* the last quarter is kept out; each churn is a leave and an enter at
+	 * the same index, and the stream got them as patches */
+	nt -= nt / 4;
+	for (size_t i = 0; i < n; i += 2) {
+		ck_assert_str_eq(v[i].kind, "leave");
+		ck_assert_str_eq(v[i + 1].kind, "enter");
+		ck_assert_uint_eq(v[i].other, v[i + 1].other);
+		ck_assert_uint_lt(v[i].other, nt);
+		ck_assert_uint_eq(top[v[i].other], v[i].id);
+		top[v[i].other] = v[i + 1].id;
+		snprintf(want, sizeof want,
+			 PATCH("{\"%" PRIu64 "\":%" PRIu64 "}"), v[i].other,
+			 v[i + 1].id);
+		patches += strstr(c->buf, want) != NULL;
+	}
+	ck_assert_msg(patches >= 1, "no patch seen: %s", c->buf);
+	curl_easy_getinfo(c->e, CURLINFO_REDIRECT_COUNT, &redirects);
+	ck_assert_int_eq(redirects, 1);
+	char *want_list = format_ids(top, nt), *got = get_ok(url,
+							    "topstories.json");
+	ck_assert_str_eq(got, want_list);
+	free(got);
+	free(want_list);
+	client_free(m, c);
+	hnfake_stop(rb);
+	curl_multi_cleanup(m);
+	free(v);
+	free(top);
+	tu_rm_rf(dir);
+	free(dir);
+	free(log);
 }
 END_TEST
 
@@ -703,6 +1056,12 @@ static Suite *fakestream_suite(void)
 	tcase_add_test(tc, many_clients);
 	tcase_add_test(tc, slow_client_cut);
 	tcase_add_test(tc, stop_with_streams_open);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hnfake");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, hnfake_mutations);
+	tcase_add_test(tc, hnfake_list_churn);
 	suite_add_tcase(s, tc);
 	return s;
 }
