@@ -24,8 +24,12 @@
  * Shutdown: fakeapi_stop sets `stopping` under the lock; from then on nobody
  * queues a timer (a thread that suspended and then sees `stopping` resumes
  * its own connection), the timer thread resumes every queued connection and
- * exits, then MHD_stop_daemon closes everything and we free the tables. */
-#include "fakeapi.h"
+ * exits, then MHD_stop_daemon closes everything and we free the tables.
+ *
+ * Streams (Firebase REST streaming: maxitem, updates, lists) live in
+ * fakestream.c, under the same lock; fakeapi_int.h is what both files
+ * share. fakeapi_stop ends them (fs_stop) before MHD_stop_daemon. */
+#include "fakeapi_int.h"
 
 #include <microhttpd.h>
 
@@ -45,20 +49,6 @@
 #define POOL_THREADS 4
 #define CONN_LIMIT 16384
 #define FAIL_BODY "{\"error\":\"fakeapi: injected failure\"}"
-#define JSON_TYPE "application/json; charset=utf-8"
-
-struct fault {
-	struct fakeapi_fault f;   /* its pointers point at the copies below */
-	char *retry_after, *body, *content_type;
-};
-
-struct route {
-	char *body;               /* NULL: item answers `null`; malloc'd, or
-	                             inside an arena */
-	struct fault *fault;      /* NULL: none (items: the default applies) */
-	uint32_t len;
-	uint32_t requests;
-};
 
 struct slot {                     /* open addressing, linear probing */
 	uint64_t key;             /* id + 1; 0: free */
@@ -77,37 +67,6 @@ struct list {
 	struct route r;
 };
 
-struct timer {
-	struct timer *next;
-	uint64_t due_ms;
-	struct MHD_Connection *conn;
-};
-
-struct fakeapi {
-	struct MHD_Daemon *daemon;
-	unsigned port;
-	char url[64];
-	pthread_t timer_thread;
-
-	pthread_mutex_t lock;         /* guards everything below */
-	pthread_cond_t req_cond;      /* broadcast on every request */
-	pthread_cond_t timer_cond;    /* timer list changed, or stopping */
-	struct slot *slots;
-	size_t cap, n;                /* cap is a power of two */
-	struct list *lists;
-	struct arena *arenas;
-	struct fault *def_fault;
-	double rnd_rate;
-	uint64_t rnd_state;
-	unsigned rnd_status;
-	struct fakeapi_stats st;
-	char ua[256];
-	struct timer *timers;         /* sorted by due_ms */
-	int stopping;
-};
-
-enum action { ACT_BODY, ACT_FAIL, ACT_DROP, ACT_404 };
-
 struct stream {                   /* a body sent by a content reader */
 	struct fakeapi *api;
 	struct MHD_Connection *conn;
@@ -122,22 +81,7 @@ struct stream {                   /* a body sent by a content reader */
 	struct timer tm;
 };
 
-struct req {
-	enum action act;
-	unsigned status;
-	char retry_after[64];
-	char content_type[128];
-	char *data;                   /* normal body (malloc'd), or NULL */
-	size_t len;
-	struct fakeapi_fault f;       /* copy of the fault's numbers; its
-	                                 pointers are not used */
-	uint64_t id;
-	uint64_t t0_ms;               /* when the request arrived */
-	int held;
-	struct timer tm;
-};
-
-static uint64_t now_ms(void)
+uint64_t fa_now_ms(void)
 {
 	struct timespec ts;
 
@@ -145,19 +89,19 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void deadline_ts(struct timespec *ts, uint64_t due_ms)
+void fa_deadline_ts(struct timespec *ts, uint64_t due_ms)
 {
 	ts->tv_sec = (time_t)(due_ms / 1000);
 	ts->tv_nsec = (long)(due_ms % 1000) * 1000000;
 }
 
-static void lock(struct fakeapi *api)
+void fa_lock(struct fakeapi *api)
 {
 	if (pthread_mutex_lock(&api->lock) != 0)
 		abort();
 }
 
-static void unlock(struct fakeapi *api)
+void fa_unlock(struct fakeapi *api)
 {
 	if (pthread_mutex_unlock(&api->lock) != 0)
 		abort();
@@ -222,8 +166,8 @@ static struct route *item_route(struct fakeapi *api, uint64_t id, int create)
 	return &api->slots[j].r;
 }
 
-static struct route *list_route(struct fakeapi *api, const char *name,
-				size_t nlen, int create)
+struct route *fa_list_route(struct fakeapi *api, const char *name,
+			    size_t nlen, int create)
 {
 	for (struct list *l = api->lists; l; l = l->next)
 		if (strlen(l->name) == nlen && memcmp(l->name, name, nlen) == 0)
@@ -313,15 +257,39 @@ static int set_body(struct fakeapi *api, struct route *r, const char *body,
 	return 0;
 }
 
+int fa_set_body(struct fakeapi *api, struct route *r, const char *body,
+		size_t len)
+{
+	return set_body(api, r, body, len, 0);
+}
+
+/* A new largest id was stored (api->lock held): maxitem.json follows it
+ * until fakeapi_set_maxitem. 0 or -1. */
+static int note_max_id(struct fakeapi *api, uint64_t id)
+{
+	char buf[32];
+	struct route *r;
+
+	if (id <= api->max_id)
+		return 0;
+	api->max_id = id;
+	if (api->maxitem_set)
+		return 0;
+	if (!(r = fa_list_route(api, "maxitem", 7, 1)))
+		return -1;
+	snprintf(buf, sizeof buf, "%" PRIu64, api->max_id);
+	return set_body(api, r, buf, strlen(buf), 0);
+}
+
 /* ---- the timer thread ---- */
 
 static int is_stopping(struct fakeapi *api)
 {
 	int s;
 
-	lock(api);
+	fa_lock(api);
 	s = api->stopping;
-	unlock(api);
+	fa_unlock(api);
 	return s;
 }
 
@@ -332,7 +300,7 @@ static void hold(struct fakeapi *api, struct MHD_Connection *conn,
 {
 	int stopping;
 
-	lock(api);
+	fa_lock(api);
 	stopping = api->stopping;
 	if (!stopping) {
 		struct timer **pp = &api->timers;
@@ -345,7 +313,7 @@ static void hold(struct fakeapi *api, struct MHD_Connection *conn,
 		if (pthread_cond_signal(&api->timer_cond) != 0)
 			abort();
 	}
-	unlock(api);
+	fa_unlock(api);
 	if (stopping)
 		MHD_resume_connection(conn);
 }
@@ -354,55 +322,58 @@ static void *timer_main(void *arg)
 {
 	struct fakeapi *api = arg;
 
-	lock(api);
+	fa_lock(api);
 	for (;;) {
 		/* api->lock is held here */
 		struct timer *due = NULL, **tail = &due;
-		uint64_t now = now_ms();
+		uint64_t now = fa_now_ms();
 		int stopping = api->stopping;
 
-		while (api->timers && (stopping || api->timers->due_ms <= now)) {
+		while (api->timers &&
+		       (stopping || api->timers->due_ms <= now)) {
 			*tail = api->timers;
 			api->timers = api->timers->next;
 			tail = &(*tail)->next;
 		}
 		*tail = NULL;
 		if (due) {
-			unlock(api);
+			fa_unlock(api);
 			while (due) {
 				struct timer *next = due->next;
-				/* `due` may be freed once resumed: read first */
+				/* `due` may be freed once resumed: read
+				 * first */
 				MHD_resume_connection(due->conn);
 				due = next;
 			}
-			lock(api);
+			fa_lock(api);
 			continue;
 		}
 		if (stopping)
 			break;
 		if (api->timers) {
 			struct timespec ts;
-			deadline_ts(&ts, api->timers->due_ms);
+			fa_deadline_ts(&ts, api->timers->due_ms);
 			int rc = pthread_cond_timedwait(&api->timer_cond,
 							&api->lock, &ts);
 			if (rc != 0 && rc != ETIMEDOUT)
 				abort();
-		} else if (pthread_cond_wait(&api->timer_cond, &api->lock) != 0) {
+		} else if (pthread_cond_wait(&api->timer_cond,
+					     &api->lock) != 0) {
 			abort();
 		}
 	}
-	unlock(api);
+	fa_unlock(api);
 	return NULL;
 }
 
 void fakeapi_release(struct fakeapi *api)
 {
-	lock(api);
+	fa_lock(api);
 	for (struct timer *t = api->timers; t; t = t->next)
 		t->due_ms = 0;            /* still sorted: all due now */
 	if (pthread_cond_signal(&api->timer_cond) != 0)
 		abort();
-	unlock(api);
+	fa_unlock(api);
 }
 
 /* ---- bodies ---- */
@@ -442,7 +413,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (s->truncate_at && n > s->truncate_at - pos)
 		n = s->truncate_at - pos;
 	if (s->trickle_bytes) {
-		uint64_t now = now_ms();
+		uint64_t now = fa_now_ms();
 		if (now < s->next_ms && !is_stopping(s->api)) {
 			MHD_suspend_connection(s->conn);
 			hold(s->api, s->conn, &s->tm, s->next_ms);
@@ -538,42 +509,14 @@ static uint64_t splitmix(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-/* Decide the answer for a new request (api->lock held). Returns -1 on out
- * of memory. */
-static int decide(struct fakeapi *api, const char *url, struct req *r)
+/* The answer of the route rt, an item's when is_item (api->lock held):
+ * its fault first, then the random failures, then the body. Returns -1 on
+ * out of memory. */
+static int answer(struct fakeapi *api, struct route *rt, int is_item,
+		  struct req *r)
 {
-	static const char pre[] = "/v0/", item[] = "item/", suf[] = ".json";
-	struct route *rt = NULL;
 	const struct fault *f;
-	int is_item = 0;
-	size_t ulen = strlen(url);
 
-	api->st.requests++;
-	r->act = ACT_404;
-	r->status = MHD_HTTP_NOT_FOUND;
-	if (ulen < sizeof pre - 1 + sizeof suf - 1 + 1 ||
-	    strncmp(url, pre, sizeof pre - 1) != 0 ||
-	    strcmp(url + ulen - (sizeof suf - 1), suf) != 0)
-		goto notfound;
-	const char *name = url + sizeof pre - 1;
-	size_t nlen = ulen - (sizeof pre - 1) - (sizeof suf - 1);
-	if (nlen > sizeof item - 1 &&
-	    strncmp(name, item, sizeof item - 1) == 0) {
-		uint64_t id;
-		if (parse_id(name + sizeof item - 1, nlen - (sizeof item - 1),
-			     &id) != 0)
-			goto notfound;
-		if (!(rt = item_route(api, id, 1)))
-			return -1;
-		is_item = 1;
-		r->id = id;
-		api->st.item_requests++;
-	} else {
-		if (memchr(name, '/', nlen) ||
-		    !(rt = list_route(api, name, nlen, 0)) || !rt->body)
-			goto notfound;
-		api->st.list_requests++;
-	}
 	rt->requests++;
 	f = rt->fault ? rt->fault : is_item ? api->def_fault : NULL;
 	if (f)
@@ -599,6 +542,15 @@ static int decide(struct fakeapi *api, const char *url, struct req *r)
 		api->st.injected++;
 		return 0;
 	}
+	if (f && n - f->f.drop_first - f->f.fail_first <= f->f.null_first) {
+		r->act = ACT_BODY;            /* not there yet: `null` */
+		r->status = MHD_HTTP_OK;
+		r->f.gen_size = 0;
+		if (!(r->data = strdup("null")))
+			return -1;
+		r->len = 4;
+		return 0;
+	}
 	if (is_item && api->rnd_rate > 0 &&
 	    (double)(splitmix(&api->rnd_state) >> 11) / 9007199254740992.0 <
 	    api->rnd_rate) {
@@ -620,9 +572,131 @@ static int decide(struct fakeapi *api, const char *url, struct req *r)
 	memcpy(r->data, body, len);
 	r->len = len;
 	return 0;
+}
+
+/* Decide the answer for a new request (api->lock held). Returns -1 on out
+ * of memory. */
+static int decide(struct fakeapi *api, const char *url, struct req *r)
+{
+	static const char pre[] = "/v0/", item[] = "item/", suf[] = ".json";
+	struct route *rt = NULL;
+	int is_item = 0;
+	size_t ulen = strlen(url);
+
+	api->st.requests++;
+	r->act = ACT_404;
+	r->status = MHD_HTTP_NOT_FOUND;
+	if (ulen < sizeof pre - 1 + sizeof suf - 1 + 1 ||
+	    strncmp(url, pre, sizeof pre - 1) != 0 ||
+	    strcmp(url + ulen - (sizeof suf - 1), suf) != 0)
+		goto notfound;
+	const char *name = url + sizeof pre - 1;
+	size_t nlen = ulen - (sizeof pre - 1) - (sizeof suf - 1);
+	if (nlen > sizeof item - 1 &&
+	    strncmp(name, item, sizeof item - 1) == 0) {
+		uint64_t id;
+		if (parse_id(name + sizeof item - 1, nlen - (sizeof item - 1),
+			     &id) != 0)
+			goto notfound;
+		if (!(rt = item_route(api, id, 1)))
+			return -1;
+		is_item = 1;
+		r->id = id;
+		api->st.item_requests++;
+	} else {
+		if (memchr(name, '/', nlen) ||
+		    !(rt = fa_list_route(api, name, nlen, 0)) || !rt->body)
+			goto notfound;
+		if (r->sse)
+			return fs_decide(api, url, name, nlen, r);
+		api->st.list_requests++;
+	}
+	return answer(api, rt, is_item, r);
 notfound:
 	api->st.not_found++;
 	return 0;
+}
+
+/* The first call for a request: what to answer. 0, or -1 on out of
+ * memory. */
+static int begin(struct fakeapi *api, struct MHD_Connection *conn,
+		 const char *url, const char *method, struct req *r)
+{
+	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_USER_AGENT);
+	const char *accept = MHD_lookup_connection_value(conn,
+		MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *redir = MHD_lookup_connection_value(conn,
+		MHD_GET_ARGUMENT_KIND, "redirected");
+	int rc = 0;
+
+	r->t0_ms = fa_now_ms();
+	r->sse = strcmp(method, "GET") == 0 && accept &&
+		 strcasestr(accept, "text/event-stream");
+	r->redirected = redir && strcmp(redir, "1") == 0;
+	fa_lock(api);
+	snprintf(api->ua, sizeof api->ua, "%s", ua ? ua : "");
+	if (api->st.inflight_max < ++api->st.inflight_now)
+		api->st.inflight_max = api->st.inflight_now;
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		rc = decide(api, url, r);
+	} else {
+		api->st.requests++;
+		api->st.not_found++;
+		r->act = ACT_404;
+	}
+	if (pthread_cond_broadcast(&api->req_cond) != 0)
+		abort();
+	fa_unlock(api);
+	return rc;
+}
+
+/* The response for r (a reference the caller drops), or NULL to close the
+ * connection. */
+static struct MHD_Response *respond(struct fakeapi *api,
+				    struct MHD_Connection *conn, struct req *r)
+{
+	struct MHD_Response *resp = NULL;
+	const char *hdr = NULL, *val = NULL;
+
+	switch (r->act) {
+	case ACT_DROP:
+		return NULL;
+	case ACT_404:
+		return MHD_create_response_from_buffer(10,
+			(void *)"not found\n", MHD_RESPMEM_PERSISTENT);
+	case ACT_FAIL:
+		resp = MHD_create_response_from_buffer(sizeof FAIL_BODY - 1,
+			(void *)FAIL_BODY, MHD_RESPMEM_PERSISTENT);
+		if (r->retry_after[0]) {
+			hdr = MHD_HTTP_HEADER_RETRY_AFTER;
+			val = r->retry_after;
+		}
+		strcpy(r->content_type, JSON_TYPE);
+		break;
+	case ACT_BODY:
+		resp = body_response(api, conn, r);
+		break;
+	case ACT_STREAM:
+		resp = fs_response(api, conn, r);
+		hdr = MHD_HTTP_HEADER_CACHE_CONTROL;
+		val = "no-cache";
+		break;
+	case ACT_REDIRECT:
+		resp = MHD_create_response_from_buffer(0, (void *)"",
+						       MHD_RESPMEM_PERSISTENT);
+		hdr = MHD_HTTP_HEADER_LOCATION;
+		val = r->data;
+		break;
+	}
+	if (resp && ((hdr && MHD_add_response_header(resp, hdr, val) != MHD_YES)
+		     || MHD_add_response_header(resp,
+				MHD_HTTP_HEADER_CONTENT_TYPE,
+				r->content_type) != MHD_YES)) {
+		MHD_destroy_response(resp);
+		resp = NULL;
+	}
+	return resp;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -632,34 +706,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct fakeapi *api = cls;
 	struct req *r = *req_cls;
-	struct MHD_Response *resp = NULL;
+	struct MHD_Response *resp;
 	enum MHD_Result ret = MHD_NO;
 
 	(void)version;
 	(void)upload;
 	if (!r) {
-		const char *ua = MHD_lookup_connection_value(conn,
-			MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
 		if (!(r = calloc(1, sizeof *r)))
 			return MHD_NO;
 		*req_cls = r;
-		r->t0_ms = now_ms();
-		lock(api);
-		snprintf(api->ua, sizeof api->ua, "%s", ua ? ua : "");
-		if (api->st.inflight_max < ++api->st.inflight_now)
-			api->st.inflight_max = api->st.inflight_now;
-		int rc = 0;
-		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-			rc = decide(api, url, r);
-		} else {
-			api->st.requests++;
-			api->st.not_found++;
-			r->act = ACT_404;
-		}
-		if (pthread_cond_broadcast(&api->req_cond) != 0)
-			abort();
-		unlock(api);
-		return rc == 0 ? MHD_YES : MHD_NO;
+		return begin(api, conn, url, method, r) == 0 ? MHD_YES : MHD_NO;
 	}
 	if (*upload_size) {               /* ignore request bodies */
 		*upload_size = 0;
@@ -668,39 +724,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (r->f.delay_ms && !r->held && !is_stopping(api)) {
 		r->held = 1;
 		MHD_suspend_connection(conn);
-		hold(api, conn, &r->tm, now_ms() + r->f.delay_ms);
+		hold(api, conn, &r->tm, fa_now_ms() + r->f.delay_ms);
 		return MHD_YES;
 	}
-	switch (r->act) {
-	case ACT_DROP:
-		return MHD_NO;
-	case ACT_404:
-		resp = MHD_create_response_from_buffer(10, (void *)"not found\n",
-						       MHD_RESPMEM_PERSISTENT);
-		break;
-	case ACT_FAIL:
-		resp = MHD_create_response_from_buffer(sizeof FAIL_BODY - 1,
-			(void *)FAIL_BODY, MHD_RESPMEM_PERSISTENT);
-		if (resp && r->retry_after[0] &&
-		    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
-					    r->retry_after) != MHD_YES)
-			goto out;
-		break;
-	case ACT_BODY:
-		resp = body_response(api, conn, r);
-		break;
-	}
-	if (!resp)
-		goto out;
-	if (r->act != ACT_404 &&
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    r->act == ACT_BODY ? r->content_type :
-				    JSON_TYPE) != MHD_YES)
-		goto out;
-	ret = MHD_queue_response(conn, r->status, resp);
-out:
-	if (resp)
+	if ((resp = respond(api, conn, r))) {
+		ret = MHD_queue_response(conn, r->status, resp);
 		MHD_destroy_response(resp);
+	}
 	return ret;
 }
 
@@ -714,27 +744,28 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (!r)
 		return;
 	*req_cls = NULL;
-	uint64_t ms = now_ms() - r->t0_ms;
-	int dropped = r->act == ACT_DROP;
+	uint64_t ms = fa_now_ms() - r->t0_ms;
+	int dropped = r->act == ACT_DROP, stream = r->act == ACT_STREAM;
 	free(r->data);
 	free(r);
-	lock(api);
+	fa_lock(api);
 	api->st.inflight_now--;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !dropped)
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !dropped && !stream)
 		api->st.unanswered++;
-	if (api->st.answer_ms_max < ms)
+	if (!stream && api->st.answer_ms_max < ms)
 		api->st.answer_ms_max = ms;
-	unlock(api);
+	fa_unlock(api);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn,
-			  void **socket_ctx, enum MHD_ConnectionNotificationCode c)
+			  void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode c)
 {
 	struct fakeapi *api = cls;
 
 	(void)conn;
 	(void)socket_ctx;
-	lock(api);
+	fa_lock(api);
 	if (c == MHD_CONNECTION_NOTIFY_STARTED) {
 		api->st.connections++;
 		if (api->st.open_max < ++api->st.open_now)
@@ -742,7 +773,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 	} else if (c == MHD_CONNECTION_NOTIFY_CLOSED) {
 		api->st.open_now--;
 	}
-	unlock(api);
+	fa_unlock(api);
 }
 
 /* ---- start and stop ---- */
@@ -770,14 +801,40 @@ static int init_cond(pthread_cond_t *c)
 	return rc;
 }
 
+/* The values every fake serves from the start: maxitem 0, no updates.
+ * 0 or -1. */
+static int add_values(struct fakeapi *api)
+{
+	static const char upd[] = "{\"items\":[],\"profiles\":[]}";
+	struct route *m = fa_list_route(api, "maxitem", 7, 1);
+	struct route *u = fa_list_route(api, "updates", 7, 1);
+
+	if (!m || !u || set_body(api, m, "0", 1, 0) != 0 ||
+	    set_body(api, u, upd, sizeof upd - 1, 0) != 0)
+		return -1;
+	return 0;
+}
+
+static void free_lists(struct fakeapi *api)
+{
+	while (api->lists) {
+		struct list *l = api->lists;
+		api->lists = l->next;
+		free(l->name);
+		free(l->r.body);
+		fault_free(l->r.fault);
+		free(l);
+	}
+}
+
 struct fakeapi *fakeapi_start(void)
 {
 	struct fakeapi *api = calloc(1, sizeof *api);
 	struct sockaddr_in sa;
 	const char *ev = getenv("FAKEAPI_EVENTS");
 	unsigned flags = MHD_ALLOW_SUSPEND_RESUME |
-		(ev && strcmp(ev, "epoll") == 0 ? MHD_USE_EPOLL_INTERNAL_THREAD
-						 : MHD_USE_POLL_INTERNAL_THREAD);
+		(ev && strcmp(ev, "epoll") == 0 ?
+		 MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_POLL_INTERNAL_THREAD);
 	int nlock = 0, ncond = 0;
 	const char *dbg = getenv("FAKEAPI_DEBUG");
 
@@ -792,12 +849,14 @@ struct fakeapi *fakeapi_start(void)
 	if (init_cond(&api->timer_cond) != 0)
 		goto fail;
 	ncond = 2;
-	if (grow(api, 1024) != 0)
+	if (grow(api, 1024) != 0 || add_values(api) != 0)
 		goto fail;
 	raise_nofile();
 	if (pthread_create(&api->timer_thread, NULL, timer_main, api) != 0)
 		goto fail;
 	ncond = 3;                        /* the timer thread runs */
+	if (fs_start(api) != 0)
+		goto fail;
 	if (dbg && *dbg && strcmp(dbg, "0") != 0)
 		flags |= MHD_USE_ERROR_LOG;
 	memset(&sa, 0, sizeof sa);
@@ -844,6 +903,7 @@ fail:
 		if (nlock)
 			pthread_mutex_destroy(&api->lock);
 		free(api->slots);
+		free_lists(api);
 		free(api);
 	}
 	return NULL;
@@ -853,15 +913,17 @@ void fakeapi_stop(struct fakeapi *api)
 {
 	if (!api)
 		return;
-	lock(api);
+	fa_lock(api);
 	api->stopping = 1;
 	if (pthread_cond_signal(&api->timer_cond) != 0)
 		abort();
-	unlock(api);
+	fa_unlock(api);
 	if (pthread_join(api->timer_thread, NULL) != 0)
 		abort();
+	fs_stop(api);
 	if (api->daemon)
 		MHD_stop_daemon(api->daemon);
+	fs_free(api);
 	for (size_t i = 0; i < api->cap; i++) {
 		if (api->slots[i].key) {
 			free_body(api, api->slots[i].r.body);
@@ -875,14 +937,7 @@ void fakeapi_stop(struct fakeapi *api)
 		free(a->buf);
 		free(a);
 	}
-	while (api->lists) {
-		struct list *l = api->lists;
-		api->lists = l->next;
-		free(l->name);
-		free(l->r.body);
-		fault_free(l->r.fault);
-		free(l);
-	}
+	free_lists(api);
 	fault_free(api->def_fault);
 	pthread_cond_destroy(&api->timer_cond);
 	pthread_cond_destroy(&api->req_cond);
@@ -907,34 +962,39 @@ int fakeapi_put(struct fakeapi *api, uint64_t id, const char *body)
 	struct route *r;
 	int rc = -1;
 
-	lock(api);
+	fa_lock(api);
 	if ((r = item_route(api, id, 1)))
 		rc = set_body(api, r, body, strlen(body), 0);
-	unlock(api);
+	if (rc == 0)
+		rc = note_max_id(api, id);
+	fa_unlock(api);
 	return rc;
+}
+
+char *fakeapi_get(struct fakeapi *api, uint64_t id)
+{
+	struct route *r;
+	char *copy = NULL;
+
+	fa_lock(api);
+	if ((r = item_route(api, id, 0)) && r->body &&
+	    (copy = malloc((size_t)r->len + 1))) {
+		memcpy(copy, r->body, r->len);
+		copy[r->len] = '\0';
+	}
+	fa_unlock(api);
+	return copy;
 }
 
 int fakeapi_remove(struct fakeapi *api, uint64_t id)
 {
 	struct route *r;
 
-	lock(api);
+	fa_lock(api);
 	if ((r = item_route(api, id, 0)))
 		set_body(api, r, NULL, 0, 0);
-	unlock(api);
+	fa_unlock(api);
 	return 0;
-}
-
-int fakeapi_put_list(struct fakeapi *api, const char *name, const char *body)
-{
-	struct route *r;
-	int rc = -1;
-
-	lock(api);
-	if ((r = list_route(api, name, strlen(name), 1)))
-		rc = set_body(api, r, body, strlen(body), 0);
-	unlock(api);
-	return rc;
 }
 
 /* Find the value of the top-level key "id" in one JSON object text: keys are
@@ -956,7 +1016,8 @@ static int scan_id(const char *s, size_t n, uint64_t *id)
 			if (i >= n)
 				return -1;
 			size_t klen = i - start, j = i + 1;
-			if (depth != 1 || klen != 2 || memcmp(s + start, "id", 2))
+			if (depth != 1 || klen != 2 ||
+			    memcmp(s + start, "id", 2))
 				continue;
 			while (j < n && (s[j] == ' ' || s[j] == '\t'))
 				j++;
@@ -974,42 +1035,59 @@ static int scan_id(const char *s, size_t n, uint64_t *id)
 	return -1;
 }
 
-long fakeapi_load_jsonl(struct fakeapi *api, const char *path)
+/* The whole of path (malloc'd, *len bytes), or NULL (a message on stderr
+ * when it cannot be opened or read). */
+static char *read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	struct arena *ar = NULL;
 	char *buf = NULL;
-	size_t len = 0, cap = 0, nlines = 0;
-	long count = -1, lineno = 0;
+	size_t cap = 0;
 
+	*len = 0;
 	if (!f) {
 		fprintf(stderr, "fakeapi: %s: %s\n", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
 	for (;;) {
-		if (cap - len < 65536) {
+		if (cap - *len < 65536) {
 			cap = cap ? cap * 2 : 1 << 20;
 			char *nb = realloc(buf, cap);
 			if (!nb)
-				goto out;
+				goto fail;
 			buf = nb;
 		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
+		size_t got = fread(buf + *len, 1, cap - *len, f);
+		*len += got;
 		if (got == 0)
 			break;
 	}
 	if (ferror(f)) {
 		fprintf(stderr, "fakeapi: %s: read error\n", path);
-		goto out;
+		goto fail;
 	}
-	if (!(ar = calloc(1, sizeof *ar)))
+	fclose(f);
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+long fakeapi_load_jsonl(struct fakeapi *api, const char *path)
+{
+	struct arena *ar = NULL;
+	char *buf;
+	size_t len, nlines = 0;
+	long count = -1, lineno = 0;
+	uint64_t max = 0;
+
+	if (!(buf = read_all(path, &len)) || !(ar = calloc(1, sizeof *ar)))
 		goto out;
 	for (size_t i = 0; i < len; i++)
 		nlines += buf[i] == '\n';
-	lock(api);
+	fa_lock(api);
 	if (grow(api, api->n + nlines + 1) != 0) {
-		unlock(api);
+		fa_unlock(api);
 		goto out;
 	}
 	/* the buffer becomes an arena: bodies are its lines, NUL-terminated
@@ -1058,10 +1136,13 @@ long fakeapi_load_jsonl(struct fakeapi *api, const char *path)
 			}
 		}
 		count++;
+		if (id > max)
+			max = id;
 	}
-	unlock(api);
+	if (count > 0 && note_max_id(api, max) != 0)
+		count = -1;
+	fa_unlock(api);
 out:
-	fclose(f);
 	free(buf);
 	free(ar);
 	return count;
@@ -1087,10 +1168,10 @@ int fakeapi_fault(struct fakeapi *api, uint64_t id,
 	struct route *r;
 	int rc = -1;
 
-	lock(api);
+	fa_lock(api);
 	if ((r = item_route(api, id, 1)))
 		rc = set_fault(&r->fault, f);
-	unlock(api);
+	fa_unlock(api);
 	return rc;
 }
 
@@ -1100,10 +1181,10 @@ int fakeapi_fault_list(struct fakeapi *api, const char *name,
 	struct route *r;
 	int rc = -1;
 
-	lock(api);
-	if ((r = list_route(api, name, strlen(name), 1)))
+	fa_lock(api);
+	if ((r = fa_list_route(api, name, strlen(name), 1)))
 		rc = set_fault(&r->fault, f);
-	unlock(api);
+	fa_unlock(api);
 	return rc;
 }
 
@@ -1111,29 +1192,29 @@ int fakeapi_fault_default(struct fakeapi *api, const struct fakeapi_fault *f)
 {
 	int rc;
 
-	lock(api);
+	fa_lock(api);
 	rc = set_fault(&api->def_fault, f);
-	unlock(api);
+	fa_unlock(api);
 	return rc;
 }
 
 void fakeapi_random_fail(struct fakeapi *api, double rate, uint64_t seed,
 			 unsigned status)
 {
-	lock(api);
+	fa_lock(api);
 	api->rnd_rate = rate;
 	api->rnd_state = seed;
 	api->rnd_status = status;
-	unlock(api);
+	fa_unlock(api);
 }
 
 /* ---- counters ---- */
 
 void fakeapi_get_stats(struct fakeapi *api, struct fakeapi_stats *st)
 {
-	lock(api);
+	fa_lock(api);
 	*st = api->st;
-	unlock(api);
+	fa_unlock(api);
 }
 
 uint64_t fakeapi_requests(struct fakeapi *api, uint64_t id)
@@ -1141,10 +1222,10 @@ uint64_t fakeapi_requests(struct fakeapi *api, uint64_t id)
 	struct route *r;
 	uint64_t n = 0;
 
-	lock(api);
+	fa_lock(api);
 	if ((r = item_route(api, id, 0)))
 		n = r->requests;
-	unlock(api);
+	fa_unlock(api);
 	return n;
 }
 
@@ -1153,10 +1234,10 @@ uint64_t fakeapi_list_requests(struct fakeapi *api, const char *name)
 	struct route *r;
 	uint64_t n = 0;
 
-	lock(api);
-	if ((r = list_route(api, name, strlen(name), 0)))
+	fa_lock(api);
+	if ((r = fa_list_route(api, name, strlen(name), 0)))
 		n = r->requests;
-	unlock(api);
+	fa_unlock(api);
 	return n;
 }
 
@@ -1164,9 +1245,9 @@ uint64_t fakeapi_total_requests(struct fakeapi *api)
 {
 	uint64_t n;
 
-	lock(api);
+	fa_lock(api);
 	n = api->st.requests;
-	unlock(api);
+	fa_unlock(api);
 	return n;
 }
 
@@ -1174,32 +1255,35 @@ uint64_t fakeapi_items_requested_twice(struct fakeapi *api)
 {
 	uint64_t n = 0;
 
-	lock(api);
+	fa_lock(api);
 	for (size_t i = 0; i < api->cap; i++)
 		n += api->slots[i].key && api->slots[i].r.requests > 1;
-	unlock(api);
+	fa_unlock(api);
 	return n;
 }
 
 void fakeapi_reset_counts(struct fakeapi *api)
 {
-	lock(api);
+	fa_lock(api);
 	for (size_t i = 0; i < api->cap; i++)
 		api->slots[i].r.requests = 0;
 	for (struct list *l = api->lists; l; l = l->next)
 		l->r.requests = 0;
 	unsigned open_now = api->st.open_now, inflight = api->st.inflight_now;
+	unsigned streams = api->st.streams_now;
 	memset(&api->st, 0, sizeof api->st);
 	api->st.open_now = api->st.open_max = open_now;
 	api->st.inflight_now = api->st.inflight_max = inflight;
-	unlock(api);
+	api->st.streams_now = api->st.streams_max = streams;
+	fs_reset_counts(api);
+	fa_unlock(api);
 }
 
 void fakeapi_last_user_agent(struct fakeapi *api, char *buf, size_t len)
 {
-	lock(api);
+	fa_lock(api);
 	snprintf(buf, len, "%s", api->ua);
-	unlock(api);
+	fa_unlock(api);
 }
 
 int fakeapi_wait_requests(struct fakeapi *api, uint64_t n, int timeout_ms)
@@ -1207,16 +1291,18 @@ int fakeapi_wait_requests(struct fakeapi *api, uint64_t n, int timeout_ms)
 	struct timespec ts;
 	int reached;
 
-	deadline_ts(&ts, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
-	lock(api);
+	fa_deadline_ts(&ts, fa_now_ms() +
+		       (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+	fa_lock(api);
 	while (api->st.requests < n) {
-		int rc = pthread_cond_timedwait(&api->req_cond, &api->lock, &ts);
+		int rc = pthread_cond_timedwait(&api->req_cond, &api->lock,
+						&ts);
 		if (rc == ETIMEDOUT)
 			break;
 		if (rc != 0)
 			abort();
 	}
 	reached = api->st.requests >= n;
-	unlock(api);
+	fa_unlock(api);
 	return reached;
 }
