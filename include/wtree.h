@@ -40,6 +40,9 @@ struct wtree *wtree_new(void);        /* NULL on out of memory */
 void wtree_free(struct wtree *t);
 size_t wtree_size(const struct wtree *t);
 
+/* The ids in t now, n of them (valid until t changes). */
+const uint64_t *wtree_ids(const struct wtree *t, size_t *n);
+
 /* The node of id, or NULL. */
 struct wnode *wtree_get(const struct wtree *t, uint64_t id);
 

@@ -74,9 +74,11 @@ struct orphan {                   /* a new item waiting for its parent */
 	size_t nkids;
 };
 
-struct timed {
+struct timed {                    /* a request to make again, later */
 	double due;
-	uint64_t id;
+	uint64_t id, parent;
+	uint32_t root;
+	uint8_t kind;             /* R_NEW, or R_CRAWL of a new item */
 	unsigned attempt;
 };
 
@@ -114,6 +116,7 @@ struct watch {
 	uint64_t maxitem;              /* the last maxitem taken; 0: none */
 	int started;                   /* the first crawls were started */
 	struct timed *heap;            /* new ids to ask again (null) */
+	uint64_t first_maxitem;        /* ids above: created while watched */
 	size_t nheap, heapcap;
 	double next_resync;
 	size_t resync_next;            /* the root the next resync takes */
@@ -121,7 +124,6 @@ struct watch {
 	struct wtree *shadow;          /* the resync's crawl */
 	uint64_t rs_gen;               /* the root's gen when it started */
 	uint32_t rs_pending;           /* its fetches in flight */
-	int resync_all;                /* a round of every root, at once */
 	uint64_t stats[WS_NSTATS];
 	struct wreport *rep;
 	double t0;

@@ -98,6 +98,7 @@ void watch_on_maxitem(struct wstream *s, int gap, void *arg)
 	w->stats[WS_EVENTS]++;
 	if (w->maxitem == 0) { /* the first value: the line from here */
 		w->maxitem = v;
+		w->first_maxitem = v;
 		if (!w->started) {
 			w->started = 1;
 			watch_start_roots(w);
@@ -122,16 +123,29 @@ void watch_on_maxitem(struct wstream *s, int gap, void *arg)
 	w->maxitem = v;
 }
 
-static void resync_all(struct watch *w);
+/* Ask for every watched item again, as if updates had named them all. */
+static void update_all(struct watch *w)
+{
+	size_t n;
+	const uint64_t *ids = wtree_ids(w->tree, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct wnode *x = wtree_get(w->tree, ids[i]);
+		if (u64set_has(&w->updating, ids[i]))
+			u64set_add(&w->again, ids[i]);
+		else if (u64set_add(&w->updating, ids[i]) == 1)
+			watch_submit(w, R_UPDATE, ids[i], x->root, 0, 0);
+	}
+}
 
 void watch_on_updates(struct wstream *s, int gap, void *arg)
 {
 	struct watch *w = arg;
 	w->stats[WS_EVENTS]++;
 	if (gap == 1) {
-		log_info("stream updates: reconnected; every root is crawled "
-			 "again (what changed meanwhile is not known)");
-		resync_all(w);
+		log_info("stream updates: reconnected; every watched item is "
+			 "asked for again (what changed meanwhile is not "
+			 "known)");
+		update_all(w);
 	}
 	for (size_t i = 0; i < s->fb.n; i++) {
 		uint64_t id = s->fb.ids[i];
@@ -191,14 +205,6 @@ static void resync_start(struct watch *w, uint32_t i)
 	w->rs_gen = w->roots[i].gen;
 	w->rs_pending = 0;
 	watch_submit(w, R_RESYNC, w->roots[i].id, i, 0, 0);
-}
-
-/* Every root again, one after the other, now (after a gap in updates). */
-static void resync_all(struct watch *w)
-{
-	w->resync_all = 1;
-	w->resync_next = 0;
-	w->next_resync = 0;
 }
 
 static int counts_differ(const struct wcounts *a, const struct wcounts *b,
@@ -261,7 +267,7 @@ double watch_resync_tick(struct watch *w, double now)
 	double period = w->o.cfg->resync_s * 1000;
 	if (w->shadow && w->rs_pending == 0)
 		resync_done(w);
-	if (w->shadow || (!w->resync_all && period <= 0) || !w->nroots)
+	if (w->shadow || period <= 0 || !w->nroots)
 		return 1e9;
 	if (now < w->next_resync)
 		return w->next_resync - now;
@@ -269,8 +275,6 @@ double watch_resync_tick(struct watch *w, double now)
 		size_t i = (w->resync_next + k) % w->nroots;
 		if (w->roots[i].active && w->roots[i].crawled) {
 			w->resync_next = i + 1;
-			if (w->resync_next >= w->nroots)
-				w->resync_all = 0; /* one round done */
 			resync_start(w, (uint32_t)i);
 			break;
 		}
@@ -278,8 +282,7 @@ double watch_resync_tick(struct watch *w, double now)
 	size_t active = 0;
 	for (size_t i = 0; i < w->nroots; i++)
 		active += w->roots[i].active;
-	w->next_resync = now + (w->resync_all ? 0 : period /
-				(double)(active ? active : 1));
+	w->next_resync = now + period / (double)(active ? active : 1);
 	return w->next_resync - now;
 }
 

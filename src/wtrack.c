@@ -14,6 +14,48 @@
 #include "log.h"
 #include "watch_int.h"
 
+/* ---- asking again -------------------------------------------------------- */
+
+static void heap_push(struct watch *w, const struct timed *t)
+{
+	if (w->nheap == w->heapcap) {
+		size_t cap = w->heapcap ? w->heapcap * 2 : 64;
+		struct timed *h = realloc(w->heap, cap * sizeof *h);
+		if (!h)
+			return;
+		w->heap = h;
+		w->heapcap = cap;
+	}
+	size_t i = w->nheap++;
+	while (i > 0 && w->heap[(i - 1) / 2].due > t->due) {
+		w->heap[i] = w->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	w->heap[i] = *t;
+}
+
+/* Ask q again after a backoff, when it may only be too early: a new item
+ * reads as null for a moment after its creation. 1 when it will be. */
+static int again_later(struct watch *w, const struct req *q,
+		       const struct answer *a)
+{
+	if (q->attempt + 1 >= NEW_TRIES) {
+		log_info("new item %llu: %s after %u tries: given up",
+			 (unsigned long long)q->id, a->failed
+			 ? crawl_reason_str(a->reason) : "null", NEW_TRIES);
+		return 0;
+	}
+	uint64_t rng = q->id;
+	struct timed t = { .due = clock_now_ms() +
+			   backoff_delay(&backoff_alert, q->attempt, -1, &rng),
+			   .id = q->id, .parent = q->parent, .root = q->root,
+			   .kind = q->kind, .attempt = q->attempt + 1 };
+	heap_push(w, &t);
+	if (q->kind == R_CRAWL) /* its root is not settled meanwhile */
+		w->roots[q->root].pending++;
+	return 1;
+}
+
 /* ---- the trees ---------------------------------------------------------- */
 
 void watch_dirty(struct watch *w, uint32_t root)
@@ -134,6 +176,9 @@ static void on_crawl(struct watch *w, struct req *q, struct answer *a,
 	struct wroot *r = &w->roots[q->root];
 	if (wtree_get(t, q->id) || (q->parent && !wtree_get(t, q->parent)))
 		return; /* claimed meanwhile, or its parent left */
+	if (a->is_null && t == w->tree && w->first_maxitem &&
+	    q->id > w->first_maxitem && again_later(w, q, a))
+		return; /* created while we watch: null for a moment */
 	int top = q->parent == 0;
 	enum wkind kind = top ? WK_ROOT : a->failed ? WK_FAILED
 			  : a->is_null ? WK_MISSING : a->kind;
@@ -216,25 +261,6 @@ static void on_update(struct watch *w, struct req *q, struct answer *a)
 	watch_dirty(w, n->root);
 }
 
-static void heap_push(struct watch *w, double due, uint64_t id,
-		      unsigned attempt)
-{
-	if (w->nheap == w->heapcap) {
-		size_t cap = w->heapcap ? w->heapcap * 2 : 64;
-		struct timed *h = realloc(w->heap, cap * sizeof *h);
-		if (!h)
-			return;
-		w->heap = h;
-		w->heapcap = cap;
-	}
-	size_t i = w->nheap++;
-	while (i > 0 && w->heap[(i - 1) / 2].due > due) {
-		w->heap[i] = w->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	w->heap[i] = (struct timed){ due, id, attempt };
-}
-
 static struct timed heap_pop(struct watch *w)
 {
 	struct timed top = w->heap[0], last = w->heap[--w->nheap];
@@ -277,17 +303,7 @@ static void on_new(struct watch *w, struct req *q, struct answer *a)
 	if (wtree_get(w->tree, q->id) || u64set_has(&w->unwatched, q->id))
 		return;
 	if (a->failed || a->is_null) { /* new items can be null a moment */
-		if (q->attempt + 1 < NEW_TRIES) {
-			uint64_t rng = q->id;
-			heap_push(w, clock_now_ms() +
-				  backoff_delay(&backoff_alert, q->attempt, -1,
-						&rng), q->id, q->attempt + 1);
-		} else {
-			log_info("new item %llu: %s after %u tries: given up",
-				 (unsigned long long)q->id, a->failed
-				 ? crawl_reason_str(a->reason) : "null",
-				 NEW_TRIES);
-		}
+		again_later(w, q, a);
 		return;
 	}
 	place(w, q->id, a);
@@ -358,9 +374,16 @@ void watch_due_retries(struct watch *w, double now)
 {
 	while (w->nheap && w->heap[0].due <= now) {
 		struct timed t = heap_pop(w);
-		if (!wtree_get(w->tree, t.id) &&
-		    !u64set_has(&w->unwatched, t.id))
+		if (t.kind == R_CRAWL) {
+			struct wroot *r = &w->roots[t.root];
+			r->pending--; /* watch_submit counts it again */
+			if (r->active)
+				watch_submit(w, R_CRAWL, t.id, t.root,
+					     t.parent, t.attempt);
+		} else if (!wtree_get(w->tree, t.id) &&
+			   !u64set_has(&w->unwatched, t.id)) {
 			watch_submit(w, R_NEW, t.id, 0, 0, t.attempt);
+		}
 	}
 }
 

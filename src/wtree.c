@@ -54,6 +54,12 @@ size_t wtree_size(const struct wtree *t)
 	return t->ids.n;
 }
 
+const uint64_t *wtree_ids(const struct wtree *t, size_t *n)
+{
+	*n = t->ids.n;
+	return t->ids.ids;
+}
+
 struct wnode *wtree_get(const struct wtree *t, uint64_t id)
 {
 	size_t i = u64set_find(&t->ids, id);
