@@ -207,6 +207,8 @@ static void resync_start(struct watch *w, uint32_t i)
 	watch_submit(w, R_RESYNC, w->roots[i].id, i, 0, 0);
 }
 
+/* How many of the counts of a (incremental) and b (fresh) differ; what
+ * differs written into what: ", comments 5 (was 6), ...". */
 static int counts_differ(const struct wcounts *a, const struct wcounts *b,
 			 char *what, size_t n)
 {
@@ -215,19 +217,24 @@ static int counts_differ(const struct wcounts *a, const struct wcounts *b,
 	int d = 0;
 	size_t o = 0;
 	what[0] = '\0';
+#define SAY(...) (o += (size_t)snprintf(what + o, o < n ? n - o : 0, \
+					__VA_ARGS__), d++)
 	for (int k = 0; k < WK_NKINDS; k++)
-		if (a->n[k] != b->n[k]) {
-			d++;
-			o += (size_t)snprintf(what + o, o < n ? n - o : 0,
-					      " %s %llu, not %llu", name[k],
-					      (unsigned long long)a->n[k],
-					      (unsigned long long)b->n[k]);
-		}
+		if (a->n[k] != b->n[k])
+			SAY(", %s %llu (was %llu)", name[k],
+			    (unsigned long long)b->n[k],
+			    (unsigned long long)a->n[k]);
 	if (a->depth != b->depth)
-		d++;
+		SAY(", depth %llu (was %llu)", (unsigned long long)b->depth,
+		    (unsigned long long)a->depth);
 	if (a->has_hot != b->has_hot || a->hot_id != b->hot_id ||
 	    a->hot_comments != b->hot_comments)
-		d++;
+		SAY(", hottest %llu@%llu (was %llu@%llu)",
+		    (unsigned long long)b->hot_comments,
+		    (unsigned long long)b->hot_id,
+		    (unsigned long long)a->hot_comments,
+		    (unsigned long long)a->hot_id);
+#undef SAY
 	return d;
 }
 
@@ -245,7 +252,7 @@ static void resync_done(struct watch *w)
 		int d = counts_differ(&live, &fresh, what, sizeof what);
 		w->stats[WS_DRIFT] += (uint64_t)d;
 		if (d) {
-			log_error("resync %llu: %d counts were wrong:%s; the "
+			log_error("resync %llu: %d counts were wrong%s; the "
 				  "fresh crawl is taken", (unsigned long long)
 				  r->id, d, what);
 			wtree_remove(w->tree, r->id);

@@ -10,11 +10,15 @@
  * hnbatch run), for every field but fetches, elapsed_ms and changed_at.
  * The test waits for that condition (with a timeout), never for a time. */
 #include <check.h>
+#include <poll.h>
+#include <pty.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fakeapi.h"
 #include "runbin.h"
@@ -464,6 +468,115 @@ START_TEST(test_crossings_alert)
 }
 END_TEST
 
+static int err_has(struct runbin *rb, void *arg)
+{
+	size_t len;
+	return strstr(runbin_stderr(rb, &len), arg) != NULL;
+}
+
+struct file_want {
+	const char *path, *expect;
+	const uint64_t *ids;
+	size_t n;
+};
+
+static int file_is(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	struct file_want *f = arg;
+	char *text = tu_slurp(f->path, NULL);
+	if (!text)
+		return 0;
+	char *got = last_records(text, f->ids, f->n);
+	int ok = strcmp(got, f->expect) == 0;
+	free(got);
+	free(text);
+	return ok;
+}
+
+/* A change the API does not tell (no updates event) is missed by the
+ * incremental path; --resync crawls the root again, logs how many counts
+ * were wrong and takes the fresh crawl. -o FILE follows. */
+START_TEST(test_resync_finds_drift)
+{
+	struct model *m = model_new();
+	story(m, 1000, 2, 2);
+	fakeapi_set_maxitem(m->api, m->maxitem);
+	char *dir = tu_tmpdir("check_watch"), *out = tu_path(dir, "out");
+	const uint64_t ids[] = { 1000 };
+	const char *more[] = { "--id", "1000", "--resync", "1", "-o", out,
+			       NULL };
+	struct runbin *rb = watch(m->api, more);
+	ck_assert(runbin_wait_until(rb, err_has, "resync 1000: 0 counts "
+				    "wrong", 20, TIMEOUT));
+	struct titem *t = find(m, 1002);
+	t->deleted = 1;
+	serve(m, t);                        /* not told */
+	ck_assert(runbin_wait_until(rb, err_has, "resync 1000: 3 counts "
+				    "were wrong, comments 5 (was 6), deleted "
+				    "1 (was 0), hottest 2@1004 (was 2@1001)",
+				    20, TIMEOUT));
+	settles(rb, m->api, ids, 1, "after the resync");
+	char *expect = fresh(m->api, ids, 1);
+	struct file_want f = { out, expect, ids, 1 };
+	ck_assert(runbin_wait_until(rb, file_is, &f, 20, TIMEOUT));
+	free(expect);
+	struct runbin_result res;
+	finish(rb, SIGTERM, 143, &res);
+	runbin_result_free(&res);
+	tu_rm_rf(dir);
+	free(out); free(dir);
+	model_free(m);
+}
+END_TEST
+
+/* On a terminal, --format table is a live table on the alternate screen,
+ * left at the end (the terminal comes back as it was) before the last
+ * table is printed. The run ends at --deadline (exit 0). */
+START_TEST(test_live_table_on_a_terminal)
+{
+	struct model *m = model_new();
+	story(m, 1000, 2, 2);
+	fakeapi_set_maxitem(m->api, m->maxitem);
+	int master;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(runbin_path(), runbin_path(), "--api", fakeapi_url(m->api),
+		      "--watch", "--id", "1000", "--deadline", "4", "-q",
+		      (char *)NULL);
+		_exit(127);
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		if (poll(&p, 1, TIMEOUT) <= 0)
+			break;
+		if (len + 4096 > cap)
+			buf = realloc(buf, cap *= 2);
+		ssize_t n = read(master, buf + len, 4096);
+		if (n <= 0)
+			break; /* EIO once the child is gone */
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	int status;
+	waitpid(pid, &status, 0);
+	close(master);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s",
+		      buf);
+	char *enter = strstr(buf, "\033[?1049h"), *leave =
+		strstr(buf, "\033[?1049l");
+	ck_assert_msg(enter && leave && enter < leave, "%s", buf);
+	char *live = strstr(enter, "1 MIN"), *last = strstr(leave, "ID");
+	ck_assert_msg(live && live < leave && last &&
+		      strstr(last, "Story 1000"), "%s", buf);
+	free(buf);
+	model_free(m);
+}
+END_TEST
+
 static Suite *watch_suite(void)
 {
 	Suite *s = suite_create("watch");
@@ -473,6 +586,8 @@ static Suite *watch_suite(void)
 	tcase_add_test(tc, test_drops_caught_up);
 	tcase_add_test(tc, test_list_enter_leave);
 	tcase_add_test(tc, test_crossings_alert);
+	tcase_add_test(tc, test_resync_finds_drift);
+	tcase_add_test(tc, test_live_table_on_a_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }
