@@ -361,6 +361,7 @@ void watch_free(struct watch *w)
 	free(w->reqs);
 	free(w->freereq);
 	free(w->heap);
+	free(w->upd_prev);
 	u64set_free(&w->unwatched);
 	u64set_free(&w->waiting);
 	u64set_free(&w->alerted);

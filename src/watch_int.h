@@ -39,7 +39,7 @@ struct wroot {
 };
 
 enum wstat { WS_EVENTS, WS_NEW, WS_UPDATES, WS_CRAWL, WS_CHAIN, WS_RESYNC,
-	     WS_FETCHES, WS_DRIFT, WS_NSTATS };
+	     WS_FETCHES, WS_DRIFT, WS_SHIFTED, WS_NSTATS };
 
 /* What a request to the pool is for. */
 enum rkind { R_CRAWL, R_UPDATE, R_NEW, R_CHAIN, R_RESYNC };
@@ -113,6 +113,8 @@ struct watch {
 	struct u64set alerted;         /* comments alerted (subthreads) */
 	struct u64set updating;        /* an update fetch in flight */
 	struct u64set again;           /* ... and another asked meanwhile */
+	uint64_t *upd_prev;            /* updates' last list */
+	size_t upd_nprev;
 	uint64_t maxitem;              /* the last maxitem taken; 0: none */
 	int started;                   /* the first crawls were started */
 	struct timed *heap;            /* new ids to ask again (null) */

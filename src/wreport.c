@@ -334,13 +334,19 @@ void wreport_end(struct wreport *rep, enum root_status unsettled)
 	free(v);
 	if (w->o.cfg->output)
 		write_file(rep);
-	log_info("watch: %zu roots, %llu stream events, %llu new items, "
-		 "%llu updates, %llu fetches (crawl %llu, new %llu, updates "
+	uint64_t conns = w->s_maxitem.connects + w->s_updates.connects;
+	for (size_t i = 0; i < w->nlists; i++)
+		conns += w->lists[i].connects;
+	log_info("watch: %zu roots, %llu stream connections, %llu stream "
+		 "events, %llu new items, %llu updates (%llu named ids only "
+		 "moved back), %llu fetches (crawl %llu, new %llu, updates "
 		 "%llu, parents %llu, resync %llu), %llu counts found wrong "
 		 "by resyncs, %llu records", w->nroots,
+		 (unsigned long long)conns,
 		 (unsigned long long)w->stats[WS_EVENTS],
 		 (unsigned long long)w->stats[WS_NEW],
 		 (unsigned long long)w->stats[WS_UPDATES],
+		 (unsigned long long)w->stats[WS_SHIFTED],
 		 (unsigned long long)w->stats[WS_FETCHES],
 		 (unsigned long long)w->stats[WS_CRAWL],
 		 (unsigned long long)w->stats[WS_NEW],

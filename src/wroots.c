@@ -137,6 +137,42 @@ static void update_all(struct watch *w)
 	}
 }
 
+/* How many ids at the front of updates' list `now` are new changes, read
+ * against the list before, `prev`. HN keeps the list newest first: an item
+ * that changes (again) goes to the front, the oldest fall off the end. So
+ * when `now` is k ids in front of prev's others in prev's order (cut at
+ * the end), the rest only moved back and are not asked for again. A list
+ * that does not read so is new as a whole (n). Smallest such k, but at
+ * least 1: an event with the list as it was says its first item changed
+ * again. At most n * (n + np) steps, so long lists are taken whole. */
+static size_t updates_fresh(const uint64_t *prev, size_t np,
+			    const uint64_t *now, size_t n)
+{
+	if (!np || n > 4096 || np > 4096)
+		return n;
+	struct u64set front;
+	u64set_init(&front);
+	size_t k = 0;
+	for (; k < n; k++) {
+		size_t i = k, j = 0;
+		while (i < n) {
+			while (j < np && u64set_has(&front, prev[j]))
+				j++;
+			if (j == np || prev[j] != now[i])
+				break;
+			i++, j++;
+		}
+		if (i == n && (k || !n))
+			break;
+		if (u64set_add(&front, now[k]) < 0) {
+			k = n;
+			break;
+		}
+	}
+	u64set_free(&front);
+	return k;
+}
+
 void watch_on_updates(struct wstream *s, int gap, void *arg)
 {
 	struct watch *w = arg;
@@ -147,15 +183,28 @@ void watch_on_updates(struct wstream *s, int gap, void *arg)
 			 "known)");
 		update_all(w);
 	}
-	for (size_t i = 0; i < s->fb.n; i++) {
+	size_t n = s->fb.n;
+	size_t k = gap ? n : updates_fresh(w->upd_prev, w->upd_nprev,
+					   s->fb.ids, n);
+	for (size_t i = 0; i < k; i++) {
 		uint64_t id = s->fb.ids[i];
-		struct wnode *n = id ? wtree_get(w->tree, id) : NULL;
-		if (!n)
+		struct wnode *x = id ? wtree_get(w->tree, id) : NULL;
+		if (!x)
 			continue;
 		if (u64set_has(&w->updating, id))
 			u64set_add(&w->again, id);
 		else if (u64set_add(&w->updating, id) == 1)
-			watch_submit(w, R_UPDATE, id, n->root, 0, 0);
+			watch_submit(w, R_UPDATE, id, x->root, 0, 0);
+	}
+	w->stats[WS_SHIFTED] += n - k;
+	uint64_t *p = n ? realloc(w->upd_prev, n * sizeof *p) : w->upd_prev;
+	if (p) {
+		if (n)
+			memcpy(p, s->fb.ids, n * sizeof *p);
+		w->upd_prev = p;
+		w->upd_nprev = n;
+	} else {
+		w->upd_nprev = 0; /* the next list is taken whole */
 	}
 }
 

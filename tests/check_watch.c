@@ -40,6 +40,8 @@ struct model {
 	struct titem it[256];
 	size_t n;
 	uint64_t maxitem;
+	uint64_t recent[30];      /* updates.json: newest first, as HN's */
+	size_t nrecent;
 };
 
 static struct titem *find(struct model *m, uint64_t id)
@@ -117,8 +119,21 @@ static void story(struct model *m, uint64_t base, int width, int depth)
  * updates. */
 static void tell(struct model *m, const uint64_t *changed, size_t n)
 {
+	const size_t cap = sizeof m->recent / sizeof m->recent[0];
+	for (size_t c = n; c-- > 0;) { /* changed[0] ends in front */
+		size_t i = 0;
+		while (i < m->nrecent && m->recent[i] != changed[c])
+			i++;
+		if (i == m->nrecent && m->nrecent < cap)
+			m->nrecent++;
+		if (i == m->nrecent)
+			i--;
+		memmove(m->recent + 1, m->recent, i * sizeof *m->recent);
+		m->recent[0] = changed[c];
+	}
 	ck_assert_int_eq(fakeapi_set_maxitem(m->api, m->maxitem), 0);
-	ck_assert_int_eq(fakeapi_send_updates(m->api, changed, n), 0);
+	ck_assert_int_eq(fakeapi_send_updates(m->api, m->recent,
+					      m->nrecent), 0);
 }
 
 /* A new comment under parent, told as HN tells it. */
@@ -346,6 +361,37 @@ START_TEST(test_exact_after_bursts)
 	finish(rb, SIGTERM, 143, &res);
 	ck_assert_msg(strstr(res.err, "stream events") &&
 		      strstr(res.err, " new items,"), "%s", res.err);
+	runbin_result_free(&res);
+	model_free(m);
+}
+END_TEST
+
+/* updates.json names the items changed lately, newest first: an event
+ * names the one that changed in front of those that did before. Only that
+ * one is asked for again: 25 changes, 25 update fetches (asking again for
+ * every watched item the list names took 49 here, those still in flight
+ * being asked once). */
+START_TEST(test_only_changes_asked)
+{
+	struct model *m = model_new();
+	story(m, 1000, 30, 0);
+	fakeapi_set_maxitem(m->api, m->maxitem);
+	const uint64_t ids[] = { 1000 };
+	const char *more[] = { "--id", "1000", NULL };
+	struct runbin *rb = watch(m->api, more);
+	settles(rb, m->api, ids, 1, "first crawl");
+	for (uint64_t i = 0; i < 25; i++)
+		flag(m, 1001 + i, (int)(i & 1), !(i & 1));
+	settles(rb, m->api, ids, 1, "25 flags");
+
+	struct runbin_result res;
+	finish(rb, SIGTERM, 143, &res);
+	const char *p = strstr(res.err, "new items, ");
+	unsigned long long upd = 0, moved = 0;
+	ck_assert_msg(p && sscanf(p, "new items, %llu updates (%llu named",
+				  &upd, &moved) == 2, "%.1500s", res.err);
+	ck_assert_msg(upd == 25, "%llu update fetches for 25 changes", upd);
+	ck_assert_msg(moved == 24 * 25 / 2, "%llu ids moved back", moved);
 	runbin_result_free(&res);
 	model_free(m);
 }
@@ -583,6 +629,7 @@ static Suite *watch_suite(void)
 	TCase *tc = tcase_create("binary");
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_exact_after_bursts);
+	tcase_add_test(tc, test_only_changes_asked);
 	tcase_add_test(tc, test_drops_caught_up);
 	tcase_add_test(tc, test_list_enter_leave);
 	tcase_add_test(tc, test_crossings_alert);
