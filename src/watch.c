@@ -140,6 +140,8 @@ void watch_submit(struct watch *w, enum rkind kind, uint64_t id,
 		w->roots[root].pending++;
 	if (kind == R_RESYNC)
 		w->rs_pending++;
+	if (kind == R_NEW)
+		u64set_add(&w->newing, id);
 	static const enum wstat stat[] = { WS_CRAWL, WS_UPDATES, WS_NEW,
 					   WS_CHAIN, WS_RESYNC };
 	w->stats[stat[kind]]++;
@@ -151,6 +153,8 @@ void watch_submit(struct watch *w, enum rkind kind, uint64_t id,
 			w->roots[root].pending--;
 		if (kind == R_RESYNC)
 			w->rs_pending--;
+		if (kind == R_NEW)
+			u64set_remove(&w->newing, id);
 	}
 }
 
@@ -314,6 +318,7 @@ struct watch *watch_new(const struct watch_opts *o)
 	u64set_init(&w->alerted);
 	u64set_init(&w->updating);
 	u64set_init(&w->again);
+	u64set_init(&w->newing);
 	pthread_mutex_init(&w->mu, NULL);
 	struct fetch_opts so = o->fetch;
 	so.timeout_ms = 0; /* streams: no end to wait for */
@@ -367,6 +372,8 @@ void watch_free(struct watch *w)
 	u64set_free(&w->alerted);
 	u64set_free(&w->updating);
 	u64set_free(&w->again);
+	u64set_free(&w->newing);
+	free(w->claims);
 	wtree_free(w->tree);
 	wtree_free(w->shadow);
 	crawl_free(w->pool);

@@ -74,6 +74,10 @@ struct orphan {                   /* a new item waiting for its parent */
 	size_t nkids;
 };
 
+struct claim {                    /* a kid that a new id's answer brings */
+	uint64_t kid, parent;
+};
+
 struct timed {                    /* a request to make again, later */
 	double due;
 	uint64_t id, parent;
@@ -113,6 +117,9 @@ struct watch {
 	struct u64set alerted;         /* comments alerted (subthreads) */
 	struct u64set updating;        /* an update fetch in flight */
 	struct u64set again;           /* ... and another asked meanwhile */
+	struct u64set newing;          /* an R_NEW in flight or due again */
+	struct claim *claims;          /* kids left to newing's answers */
+	size_t nclaims, claimcap;
 	uint64_t *upd_prev;            /* updates' last list */
 	size_t upd_nprev;
 	uint64_t maxitem;              /* the last maxitem taken; 0: none */

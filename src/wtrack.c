@@ -53,6 +53,8 @@ static int again_later(struct watch *w, const struct req *q,
 	heap_push(w, &t);
 	if (q->kind == R_CRAWL) /* its root is not settled meanwhile */
 		w->roots[q->root].pending++;
+	if (q->kind == R_NEW)
+		u64set_add(&w->newing, q->id);
 	return 1;
 }
 
@@ -64,13 +66,62 @@ void watch_dirty(struct watch *w, uint32_t root)
 	w->roots[root].gen++;
 }
 
+/* Kid of parent, a new id whose own answer (R_NEW) is awaited: the kid is
+ * left to it rather than asked for twice. */
+static void claim(struct watch *w, uint64_t kid, uint64_t parent)
+{
+	for (size_t i = 0; i < w->nclaims; i++)
+		if (w->claims[i].kid == kid && w->claims[i].parent == parent)
+			return;
+	if (w->nclaims == w->claimcap) {
+		size_t cap = w->claimcap ? w->claimcap * 2 : 16;
+		struct claim *c = realloc(w->claims, cap * sizeof *c);
+		if (!c) { /* ask for it after all */
+			struct wnode *p = wtree_get(w->tree, parent);
+			watch_submit(w, R_CRAWL, kid, p->root, parent, 0);
+			return;
+		}
+		w->claims = c;
+		w->claimcap = cap;
+	}
+	w->claims[w->nclaims++] = (struct claim){ kid, parent };
+}
+
+/* The new id's answers are over (id is not in newing): a kid left to them
+ * that did not join the trees under its lister (null to the end, failed,
+ * or naming another parent) is asked for as a kid, as a crawl would. */
+static void claims_settled(struct watch *w, uint64_t id)
+{
+	for (size_t i = 0; i < w->nclaims;) {
+		struct claim c = w->claims[i];
+		if (c.kid != id) {
+			i++;
+			continue;
+		}
+		w->claims[i] = w->claims[--w->nclaims];
+		struct wnode *p = wtree_get(w->tree, c.parent);
+		int listed = 0;
+		for (uint32_t k = 0; p && k < p->nkids && !listed; k++)
+			listed = p->kids[k] == id;
+		if (listed && !wtree_get(w->tree, id))
+			watch_submit(w, R_CRAWL, id, p->root, p->id,
+				     NEW_TRIES - 1);
+	}
+}
+
 /* Ask for every kid of n that is not in the trees (nor asked for). */
 static void crawl_kids(struct watch *w, struct wtree *t, struct wnode *n,
 		       enum rkind kind)
 {
-	for (uint32_t k = 0; k < n->nkids; k++)
-		if (!wtree_get(t, n->kids[k]))
-			watch_submit(w, kind, n->kids[k], n->root, n->id, 0);
+	for (uint32_t k = 0; k < n->nkids; k++) {
+		uint64_t kid = n->kids[k];
+		if (wtree_get(t, kid))
+			continue;
+		if (t == w->tree && u64set_has(&w->newing, kid))
+			claim(w, kid, n->id);
+		else
+			watch_submit(w, kind, kid, n->root, n->id, 0);
+	}
 }
 
 /* id (kind, kids) joins the trees under node p: a new item. */
@@ -90,7 +141,8 @@ static void join(struct watch *w, uint64_t id, struct wnode *p,
 	if (!listed) {
 		uint64_t *nk = malloc((p->nkids + 1) * sizeof *nk);
 		if (nk) {
-			memcpy(nk, p->kids, p->nkids * sizeof *nk);
+			if (p->nkids) /* p->kids is NULL without kids */
+				memcpy(nk, p->kids, p->nkids * sizeof *nk);
 			nk[p->nkids] = id;
 			wtree_set_kids(p, nk, p->nkids + 1);
 			free(nk);
@@ -357,7 +409,12 @@ void watch_take_answers(struct watch *w)
 			switch ((enum rkind)q->kind) {
 			case R_CRAWL: on_crawl(w, q, a, w->tree); break;
 			case R_UPDATE: on_update(w, q, a); break;
-			case R_NEW: on_new(w, q, a); break;
+			case R_NEW:
+				u64set_remove(&w->newing, q->id);
+				on_new(w, q, a);
+				if (!u64set_has(&w->newing, q->id))
+					claims_settled(w, q->id);
+				break;
 			case R_CHAIN: on_chain(w, q, a); break;
 			case R_RESYNC: on_resync(w, q, a); break;
 			}
@@ -383,6 +440,9 @@ void watch_due_retries(struct watch *w, double now)
 		} else if (!wtree_get(w->tree, t.id) &&
 			   !u64set_has(&w->unwatched, t.id)) {
 			watch_submit(w, R_NEW, t.id, 0, 0, t.attempt);
+		} else {
+			u64set_remove(&w->newing, t.id);
+			claims_settled(w, t.id);
 		}
 	}
 }

@@ -327,7 +327,7 @@ static void model_free(struct model *m)
 /* Three bursts of changes, each settling to a fresh crawl's counts: new
  * comments at every depth and at the top, deletions and dead flags (with a
  * reply under a deleted comment), a kid detached with its subtree, a new
- * id that answers null at first. */
+ * id that answers null at first, one that stays null. */
 START_TEST(test_exact_after_bursts)
 {
 	struct model *m = model_new();
@@ -356,6 +356,16 @@ START_TEST(test_exact_after_bursts)
 	fakeapi_fault(m->api, 3007, &once);
 	new_comment(m, 3007, 1011);         /* null at first, asked again */
 	settles(rb, m->api, ids, 2, "detached, null at first");
+
+	/* a new id its parent lists that stays null: given up as new, then
+	 * counted missing under its parent as a crawl counts it */
+	struct titem *p = find(m, 1004);
+	p->kids[p->nkids++] = 3008;
+	serve(m, p);
+	m->maxitem = 3008;
+	uint64_t told = 1004;
+	tell(m, &told, 1);
+	settles(rb, m->api, ids, 2, "a new kid null to the end");
 
 	struct runbin_result res;
 	finish(rb, SIGTERM, 143, &res);

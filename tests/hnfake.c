@@ -5,12 +5,13 @@
  *   hnfake [--port-file FILE] [--delay MS] [--keep-alive SECONDS]
  *          [--redirect] [--mutate RATE] [--mutate-seed S]
  *          [--mutate-for SECONDS] [--mutate-log FILE]
- *          [--list-churn SECONDS] FILE.jsonl...
+ *          [--list-churn SECONDS] [--stats FILE] FILE.jsonl...
  *
  * Serves every item of the files on 127.0.0.1 (ephemeral port) in the API's
  * layout, with `null` for unknown ids; /v0/topstories.json lists the items
- * that have a title, in file order; maxitem.json is the largest id,
- * updates.json empty. All three can be streamed (Firebase REST streaming,
+ * that have a title, in file order; maxitem.json is the largest id (of
+ * the items and of the kids they list: a missing kid's id is not given to
+ * a new item), updates.json empty. All three can be streamed (Firebase REST streaming,
  * `Accept: text/event-stream`; see fakeapi.h). Prints the API base URL on
  * stdout (and into --port-file) and serves until SIGINT or SIGTERM.
  *
@@ -44,6 +45,12 @@
  *                         another takes its place (one patch event): the
  *                         last quarter of the titled items (at least one)
  *                         is kept out of the list at the start for this.
+ *   --stats FILE          at exit, write what was asked as one JSON line:
+ *                         {"requests":N,"item_requests":N,
+ *                         "list_requests":N,"stream_connects":N,
+ *                         "stream_events":N} (fakeapi_stats: every
+ *                         request; items; plain GETs of lists, maxitem and
+ *                         updates; streams opened; events sent)
  *
  * Example: a benchmark's server, 50 changes a second for a minute:
  *   hnfake --port-file url --mutate 50 --mutate-seed 7 --mutate-for 60 \
@@ -68,13 +75,13 @@
 	"[--keep-alive SECONDS]\n" \
 	"              [--redirect] [--mutate RATE] [--mutate-seed S]\n" \
 	"              [--mutate-for SECONDS] [--mutate-log FILE]\n" \
-	"              [--list-churn SECONDS] FILE.jsonl...\n"
+	"              [--list-churn SECONDS] [--stats FILE] FILE.jsonl...\n"
 #define WINDOW 30                     /* ids in updates.json */
 #define KEEPALIVE "event: keep-alive\ndata: null\n\n"
 #define DETACH_TRIES 32
 
 struct opts {
-	const char *port_file, *log_path;
+	const char *port_file, *log_path, *stats_path;
 	unsigned delay;
 	double keep_alive, rate, mutate_for, churn;
 	uint64_t seed;
@@ -150,6 +157,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->port_file = v;
 		else if (!strcmp(a, "--mutate-log"))
 			o->log_path = v;
+		else if (!strcmp(a, "--stats"))
+			o->stats_path = v;
 		else if (num(v, &d) != 0)
 			return -1;
 		else if (!strcmp(a, "--delay"))
@@ -202,6 +211,14 @@ static void scan_item(struct world *w, json_object *o)
 	uint64_t id = (uint64_t)json_object_get_int64(v);
 	if (id > w->maxitem)
 		w->maxitem = id;
+	if (json_object_object_get_ex(o, "kids", &v) &&
+	    json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			uint64_t k = (uint64_t)json_object_get_int64(
+				json_object_array_get_idx(v, i));
+			if (k > w->maxitem) /* a missing kid's id is not reused */
+				w->maxitem = k;
+		}
 	if (json_object_object_get_ex(o, "type", &v))
 		type = json_object_get_string(v);
 	if (json_object_object_get_ex(o, "title", &v))
@@ -521,6 +538,25 @@ static void write_url(const char *path, const char *url)
 	}
 }
 
+static void write_stats(struct fakeapi *api, const char *path)
+{
+	struct fakeapi_stats st;
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		perror(path);
+		return;
+	}
+	fakeapi_get_stats(api, &st);
+	fprintf(f, "{\"requests\":%" PRIu64 ",\"item_requests\":%" PRIu64
+		",\"list_requests\":%" PRIu64 ",\"stream_connects\":%" PRIu64
+		",\"stream_events\":%" PRIu64 "}\n", st.requests,
+		st.item_requests, st.list_requests, st.stream_connects,
+		st.stream_events);
+	if (fclose(f) != 0)
+		perror(path);
+}
+
 /* Load the files and set up the lists. 0, or -1 (message on stderr). */
 static int setup(struct world *w, const struct opts *o, int argc,
 		 char **argv)
@@ -543,7 +579,7 @@ static int setup(struct world *w, const struct opts *o, int argc,
 		memcpy(w->reserve, w->top + w->ntop,
 		       w->nres * sizeof *w->reserve);
 	}
-	if (put_top(w) != 0)
+	if (put_top(w) != 0 || fakeapi_set_maxitem(w->api, w->maxitem) != 0)
 		return -1;
 	if (o->delay) {
 		struct fakeapi_fault f = { .delay_ms = o->delay };
@@ -587,6 +623,8 @@ int main(int argc, char **argv)
 		if (o.port_file)
 			write_url(o.port_file, fakeapi_url(w.api));
 		run(&w, &o, &set);
+		if (o.stats_path)
+			write_stats(w.api, o.stats_path);
 		rc = 0;
 	}
 	fakeapi_stop(w.api);

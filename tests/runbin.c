@@ -532,10 +532,15 @@ int runbin_finish(struct runbin *rb, int timeout_ms,
 	/* UBSan carries on after a report and a run may be meant to fail
 	 * anyway: whatever the exit status, a sanitizer report in the child
 	 * fails the test. */
-	ck_assert_msg(!strstr(res->err, "Sanitizer:") &&
-		      !strstr(res->err, ": runtime error: "),
-		      "sanitizer report from %s:\n%.4000s", runbin_path(),
-		      res->err);
+	const char *rep = strstr(res->err, "Sanitizer:");
+	const char *ub = strstr(res->err, ": runtime error: ");
+	if (!rep || (ub && ub < rep))
+		rep = ub;
+	if (rep) /* from the start of its line */
+		while (rep > res->err && rep[-1] != '\n')
+			rep--;
+	ck_assert_msg(!rep, "sanitizer report from %s:\n%.4000s",
+		      runbin_path(), rep);
 	return rc;
 }
 
