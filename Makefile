@@ -132,8 +132,13 @@ fuzz: $(FUZZBIN)
 checksrc:
 	scripts/checksrc
 
-bench: hnbatch
+# make bench: the batch crawl beside the asyncio original and curl
+# (scripts/bench), then --watch beside --period over the same changes
+# (scripts/bench-watch; BENCH_WATCH=0 leaves it out).
+bench: hnbatch $(BUILD)/hnfake
 	scripts/bench
+	@[ "$(BENCH_WATCH)" = 0 ] || HNBATCH=$(CURDIR)/$(BUILD)/hnbatch \
+	  HNFAKE=$(CURDIR)/$(BUILD)/hnfake scripts/bench-watch
 
 demo: $(BUILD)/hnbatch $(BUILD)/hnfake
 	HNBATCH_BIN=$(CURDIR)/$(BUILD)/hnbatch HNFAKE_BIN=$(CURDIR)/$(BUILD)/hnfake scripts/demo
