@@ -890,7 +890,31 @@ static void check_items(const char *base, const struct change *v, size_t n)
 
 static const char *const mutate_args[] = { "--mutate", "200",
 	"--mutate-seed", "3", "--mutate-for", "0.5", "--keep-alive", "0.05",
-	"--mutate-log", NULL, NULL, NULL };
+	"--mutate-log", NULL, "--stats", NULL, NULL, NULL };
+
+/* The largest id a file's items list as kids. */
+static uint64_t max_kid(const char *path)
+{
+	char *b = tu_slurp(path, NULL), *save = NULL;
+	uint64_t max = 0;
+
+	ck_assert_ptr_nonnull(b);
+	for (char *l = strtok_r(b, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(l), *k;
+		if (o && json_object_object_get_ex(o, "kids", &k))
+			for (size_t i = 0; i < json_object_array_length(k);
+			     i++) {
+				uint64_t v = (uint64_t)json_object_get_int64(
+					json_object_array_get_idx(k, i));
+				if (v > max)
+					max = v;
+			}
+		json_object_put(o);
+	}
+	free(b);
+	return max;
+}
 
 /* Run hnfake with mutate_args and log into dir/name: its changes, the
  * stream of maxitem and the values served checked. */
@@ -902,9 +926,12 @@ static struct change *mutate_run(const char *dir, const char *name,
 	CURLM *m = curl_multi_init();
 	uint64_t news = 0, last = 0;
 
+	char *stats = tu_path(dir, "stats.json");
 	memcpy(args, mutate_args, sizeof args);
 	args[9] = log;
-	args[10] = fixture("firebase-first-590.jsonl");
+	args[11] = stats;
+	args[12] = fixture("firebase-first-590.jsonl");
+	uint64_t kids_max = max_kid(args[12]);
 	struct runbin *rb = hnfake_start(args, url, sizeof url);
 	struct client *c = client_new(m, url, "maxitem.json", 1, 0);
 	ck_assert_msg(wait_log(m, log, 100), "%zu lines", count_lines(log));
@@ -915,6 +942,8 @@ static struct change *mutate_run(const char *dir, const char *name,
 			continue;
 		if (news++)           /* new ids: one after the other */
 			ck_assert_uint_eq(v[i].id, last + 1);
+		else                  /* past every id listed as a kid */
+			ck_assert_uint_eq(v[i].id, kids_max + 1);
 		last = v[i].id;
 	}
 	ck_assert_uint_gt(news, 30);
@@ -928,6 +957,21 @@ static struct change *mutate_run(const char *dir, const char *name,
 	check_items(url, v, *n);
 	client_free(m, c);
 	hnfake_stop(rb);
+	/* --stats: what it was asked, its own count */
+	char *st = tu_slurp(stats, NULL);
+	json_object *so = st ? json_tokener_parse(st) : NULL;
+	ck_assert_msg(so, "--stats: %s", st ? st : "(no file)");
+	uint64_t gets = 0;
+	for (size_t i = 0; i < *n; i++) /* check_items' GETs */
+		gets += !strcmp(v[i].kind, "detach") ? 1
+			: !strcmp(v[i].kind, "new") ? 2 : 1;
+	ck_assert_uint_eq(get_u64(so, "item_requests"), gets);
+	ck_assert_uint_eq(get_u64(so, "list_requests"), 1);
+	ck_assert_uint_eq(get_u64(so, "stream_connects"), 1);
+	ck_assert_uint_ge(get_u64(so, "requests"), gets + 2);
+	json_object_put(so);
+	free(st);
+	free(stats);
 	curl_multi_cleanup(m);
 	free(log);
 	return v;
