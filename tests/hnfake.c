@@ -11,8 +11,8 @@
  * layout, with `null` for unknown ids; /v0/topstories.json lists the items
  * that have a title, in file order; maxitem.json is the largest id (of
  * the items and of the kids they list: a missing kid's id is not given to
- * a new item), updates.json empty. All three can be streamed (Firebase REST streaming,
- * `Accept: text/event-stream`; see fakeapi.h). Prints the API base URL on
+ * a new item), updates.json empty. All three can be streamed (Firebase
+ * REST streaming, `Accept: text/event-stream`; see fakeapi.h). Prints the API base URL on
  * stdout (and into --port-file) and serves until SIGINT or SIGTERM.
  *
  *   --delay MS            hold every item answer MS ms
