@@ -12,8 +12,9 @@
  * that have a title, in file order; maxitem.json is the largest id (of
  * the items and of the kids they list: a missing kid's id is not given to
  * a new item), updates.json empty. All three can be streamed (Firebase
- * REST streaming, `Accept: text/event-stream`; see fakeapi.h). Prints the API base URL on
- * stdout (and into --port-file) and serves until SIGINT or SIGTERM.
+ * REST streaming, `Accept: text/event-stream`; see fakeapi.h). Prints the
+ * API base URL on stdout (and into --port-file) and serves until SIGINT or
+ * SIGTERM.
  *
  *   --delay MS            hold every item answer MS ms
  *   --keep-alive SECONDS  a keep-alive event to every stream this often,
