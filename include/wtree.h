@@ -32,6 +32,8 @@ struct wnode {
 	uint32_t nkids;
 	uint64_t *kids;           /* as the item lists them (claimed or not),
 	                             each once */
+	uint64_t listed_at;       /* the caller's: the newest id known when
+	                             kids were asked for (0: unknown) */
 };
 
 struct wtree;

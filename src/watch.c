@@ -130,7 +130,7 @@ void watch_submit(struct watch *w, enum rkind kind, uint64_t id,
 	struct req *q = &w->reqs[tag];
 	*q = (struct req){ .id = id, .parent = parent, .root = root,
 			   .kind = (uint8_t)kind, .used = 1,
-			   .attempt = attempt };
+			   .attempt = attempt, .maxitem = w->maxitem };
 	int rooted = kind == R_CRAWL || kind == R_UPDATE;
 	if (rooted || kind == R_RESYNC) {
 		q->epoch = w->roots[root].epoch;

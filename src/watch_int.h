@@ -46,6 +46,7 @@ enum rkind { R_CRAWL, R_UPDATE, R_NEW, R_CHAIN, R_RESYNC };
 
 struct req {
 	uint64_t id, parent;      /* parent: the claiming node (R_CRAWL) */
+	uint64_t maxitem;         /* the watch's maxitem when asked */
 	uint32_t root, epoch;
 	uint8_t kind, used;
 	unsigned attempt;
@@ -69,6 +70,7 @@ struct answer {                   /* an item as the pool fetched it */
 struct orphan {                   /* a new item waiting for its parent */
 	struct orphan *next;
 	uint64_t id, parent;
+	uint64_t listed_at;       /* its req's maxitem */
 	enum wkind kind;
 	uint64_t *kids;
 	size_t nkids;

@@ -124,9 +124,28 @@ static void crawl_kids(struct watch *w, struct wtree *t, struct wnode *n,
 	}
 }
 
-/* id (kind, kids) joins the trees under node p: a new item. */
+static int lists(const struct wnode *p, uint64_t id)
+{
+	for (uint32_t k = 0; k < p->nkids; k++)
+		if (p->kids[k] == id)
+			return 1;
+	return 0;
+}
+
+/* An item whose `parent` is p is p's kid when p lists it, or when p's
+ * list was asked for before id was known (it may be older than id); not
+ * when p's list is newer and leaves it out (detached: a crawl does not
+ * reach it, its own `parent` notwithstanding). */
+static int kid_of(const struct wnode *p, uint64_t id)
+{
+	return id > p->listed_at || lists(p, id);
+}
+
+/* id (kind, kids, asked for at maxitem listed_at) joins the trees under
+ * node p: a new item. */
 static void join(struct watch *w, uint64_t id, struct wnode *p,
-		 enum wkind kind, const uint64_t *kids, size_t nkids)
+		 enum wkind kind, const uint64_t *kids, size_t nkids,
+		 uint64_t listed_at)
 {
 	struct wnode *n = wtree_add(w->tree, id, p->id, p->root, kind);
 	if (!n || wtree_set_kids(n, kids, nkids) != 0) {
@@ -134,11 +153,9 @@ static void join(struct watch *w, uint64_t id, struct wnode *p,
 		w->failed = 1;
 		return;
 	}
+	n->listed_at = listed_at;
 	/* p's own list is older than id: id is its kid now */
-	int listed = 0;
-	for (uint32_t k = 0; k < p->nkids && !listed; k++)
-		listed = p->kids[k] == id;
-	if (!listed) {
+	if (!lists(p, id)) {
 		uint64_t *nk = malloc((p->nkids + 1) * sizeof *nk);
 		if (nk) {
 			if (p->nkids) /* p->kids is NULL without kids */
@@ -175,9 +192,10 @@ static void resolve(struct watch *w, uint64_t id)
 		struct orphan *o = todo;
 		todo = o->next;
 		struct wnode *p = wtree_get(w->tree, o->parent);
-		if (p && !wtree_get(w->tree, o->id))
-			join(w, o->id, p, o->kind, o->kids, o->nkids);
-		else if (!p)
+		if (p && !wtree_get(w->tree, o->id) && kid_of(p, o->id))
+			join(w, o->id, p, o->kind, o->kids, o->nkids,
+			     o->listed_at);
+		else if (!wtree_get(w->tree, o->id))
 			u64set_add(&w->unwatched, o->id);
 		struct orphan *more = take_waiting(w, o->id);
 		while (more) {
@@ -193,13 +211,15 @@ static void resolve(struct watch *w, uint64_t id)
 
 /* New item a (id) waits for its parent a->parent, which is asked for
  * unless already waited for. */
-static void wait_parent(struct watch *w, uint64_t id, struct answer *a)
+static void wait_parent(struct watch *w, uint64_t id, struct answer *a,
+			uint64_t listed_at)
 {
 	struct orphan *o = calloc(1, sizeof *o);
 	if (!o)
 		return;
 	*o = (struct orphan){ .id = id, .parent = a->parent, .kind = a->kind,
-			      .kids = a->kids, .nkids = a->nkids };
+			      .kids = a->kids, .nkids = a->nkids,
+			      .listed_at = listed_at };
 	a->kids = NULL;
 	size_t i = u64set_find(&w->waiting, a->parent);
 	if (i == U64SET_NONE) {
@@ -256,6 +276,7 @@ static void on_crawl(struct watch *w, struct req *q, struct answer *a,
 	}
 	if (top && a->failed)
 		n->kind = WK_FAILED; /* counted by wreport as the root's */
+	n->listed_at = q->maxitem;
 	if (!a->failed && !a->is_null &&
 	    wtree_set_kids(n, a->kids, a->nkids) == 0)
 		crawl_kids(w, t, n, t == w->tree ? R_CRAWL : R_RESYNC);
@@ -308,6 +329,7 @@ static void on_update(struct watch *w, struct req *q, struct answer *a)
 		n->kind = (uint8_t)(a->is_null ? WK_MISSING : a->kind);
 	}
 	drop_kids(w, n, a->kids, a->nkids);
+	n->listed_at = q->maxitem;
 	if (wtree_set_kids(n, a->kids, a->nkids) == 0)
 		crawl_kids(w, w->tree, n, R_CRAWL);
 	watch_dirty(w, n->root);
@@ -334,16 +356,23 @@ static struct timed heap_pop(struct watch *w)
 	return top;
 }
 
-/* Where a new item (or a parent asked for on its behalf) belongs. */
-static void place(struct watch *w, uint64_t id, struct answer *a)
+/* Where a new item (or a parent asked for on its behalf), asked for as
+ * q, belongs. */
+static void place(struct watch *w, const struct req *q, struct answer *a)
 {
+	uint64_t id = q->id;
 	struct wnode *p = a->story ? NULL : wtree_get(w->tree, a->parent);
-	if (p) {
-		join(w, id, p, a->kind, a->kids, a->nkids);
-	} else if (a->story || u64set_has(&w->unwatched, a->parent)) {
+	if (p && kid_of(p, id)) {
+		join(w, id, p, a->kind, a->kids, a->nkids, q->maxitem);
+	} else if (p || a->story || u64set_has(&w->unwatched, a->parent)) {
+		if (p)
+			log_debug("item %llu: its parent %llu lists it no "
+				  "more: not counted",
+				  (unsigned long long)id,
+				  (unsigned long long)p->id);
 		u64set_add(&w->unwatched, id); /* outside our trees */
 	} else {
-		wait_parent(w, id, a);
+		wait_parent(w, id, a, q->maxitem);
 		return;
 	}
 	resolve(w, id);
@@ -358,7 +387,7 @@ static void on_new(struct watch *w, struct req *q, struct answer *a)
 		again_later(w, q, a);
 		return;
 	}
-	place(w, q->id, a);
+	place(w, q, a);
 }
 
 /* A parent asked for on behalf of new items waiting for it. */
@@ -373,7 +402,7 @@ static void on_chain(struct watch *w, struct req *q, struct answer *a)
 		resolve(w, q->id);
 		return;
 	}
-	place(w, q->id, a);
+	place(w, q, a);
 }
 
 static void on_resync(struct watch *w, struct req *q, struct answer *a)

@@ -135,6 +135,7 @@ void wtree_adopt(struct wtree *dst, struct wtree *src)
 		if (m) { /* the node's kids move over as they are */
 			m->kids = n->kids;
 			m->nkids = n->nkids;
+			m->listed_at = n->listed_at;
 			n->kids = NULL;
 		}
 		node_free(n);

@@ -285,6 +285,18 @@ static void connects(struct runbin *rb, struct fakeapi *api,
 		      elen > 1500 ? err + elen - 1500 : err);
 }
 
+struct asked {
+	struct fakeapi *api;
+	uint64_t id, n;
+};
+
+static int asked(struct runbin *rb, void *arg)
+{
+	(void)rb;
+	struct asked *a = arg;
+	return fakeapi_requests(a->api, a->id) >= a->n;
+}
+
 static struct runbin *watch(struct fakeapi *api, const char *const *more)
 {
 	const char *args[40] = { "--api", fakeapi_url(api), "--watch",
@@ -327,7 +339,8 @@ static void model_free(struct model *m)
 /* Three bursts of changes, each settling to a fresh crawl's counts: new
  * comments at every depth and at the top, deletions and dead flags (with a
  * reply under a deleted comment), a kid detached with its subtree, a new
- * id that answers null at first, one that stays null. */
+ * id that answers null at first, one that stays null, a reply under the
+ * detached subtree. */
 START_TEST(test_exact_after_bursts)
 {
 	struct model *m = model_new();
@@ -367,10 +380,28 @@ START_TEST(test_exact_after_bursts)
 	tell(m, &told, 1);
 	settles(rb, m->api, ids, 2, "a new kid null to the end");
 
+	/* a reply deep in the detached subtree: its parents' chain leads to
+	 * 1006, whose own parent field still names 1000, which lists it no
+	 * more: none of it is counted again (once 1006 was asked for, a
+	 * change that counts, then the last records too) */
+	struct asked a1006 = { m->api, 1006,
+			       fakeapi_requests(m->api, 1006) + 1 };
+	new_comment(m, 3009, 1008);
+	ck_assert(runbin_wait_until(rb, asked, &a1006, 20, TIMEOUT));
+	new_comment(m, 3010, 1012);         /* not under 1000: 1000 is not
+					       asked for again */
+	settles(rb, m->api, ids, 2, "a reply under a detached subtree");
+	char *want = fresh(m->api, ids, 2);
+
 	struct runbin_result res;
 	finish(rb, SIGTERM, 143, &res);
 	ck_assert_msg(strstr(res.err, "stream events") &&
-		      strstr(res.err, " new items,"), "%s", res.err);
+		      strstr(res.err, " new items,"), "%.2000s", res.err);
+	char *got = last_records(res.out, ids, 2);
+	ck_assert_msg(!strcmp(got, want), "the last records\n%s\na fresh "
+		      "crawl\n%s", got, want);
+	free(got);
+	free(want);
 	runbin_result_free(&res);
 	model_free(m);
 }
