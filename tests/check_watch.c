@@ -629,9 +629,9 @@ START_TEST(test_live_table_on_a_terminal)
 	pid_t pid = forkpty(&master, NULL, NULL, NULL);
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execl(runbin_path(), runbin_path(), "--api", fakeapi_url(m->api),
-		      "--watch", "--id", "1000", "--deadline", "4", "-q",
-		      (char *)NULL);
+		const char *bin = runbin_path();
+		execl(bin, bin, "--api", fakeapi_url(m->api), "--watch",
+		      "--id", "1000", "--deadline", "4", "-q", (char *)NULL);
 		_exit(127);
 	}
 	size_t cap = 1 << 16, len = 0;

@@ -217,7 +217,7 @@ static void scan_item(struct world *w, json_object *o)
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			uint64_t k = (uint64_t)json_object_get_int64(
 				json_object_array_get_idx(v, i));
-			if (k > w->maxitem) /* a missing kid's id is not reused */
+			if (k > w->maxitem) /* not reused for a new item */
 				w->maxitem = k;
 		}
 	if (json_object_object_get_ex(o, "type", &v))
