@@ -421,7 +421,8 @@ void watch_take_answers(struct watch *w)
 	pthread_mutex_unlock(&w->mu);
 	while (a) {
 		struct answer *next = a->next;
-		struct req *q = &w->reqs[a->tag];
+		/* a copy: what the handlers ask for may move w->reqs */
+		struct req req = w->reqs[a->tag], *q = &req;
 		struct wroot *r = &w->roots[q->root];
 		int rooted = q->kind == R_CRAWL || q->kind == R_UPDATE;
 		int stale = (rooted || q->kind == R_RESYNC) &&
@@ -448,7 +449,7 @@ void watch_take_answers(struct watch *w)
 			case R_RESYNC: on_resync(w, q, a); break;
 			}
 		}
-		q->used = 0;
+		w->reqs[a->tag].used = 0;
 		w->freereq[w->nfree++] = a->tag;
 		watch_answer_free(a);
 		a = next;

@@ -438,6 +438,28 @@ START_TEST(test_only_changes_asked)
 }
 END_TEST
 
+/* A real story with 1,318 kids (most of them null in the recording): the
+ * first answer alone asks for more fetches than the watch had room for,
+ * so its request table grows while that answer is taken. */
+START_TEST(test_wide_root)
+{
+	struct model *m = model_new();
+	const char *d = getenv("HNBATCH_FIXTURES");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/firebase-first-590.jsonl",
+		 d && *d ? d : "tests/fixtures");
+	ck_assert_int_gt(fakeapi_load_jsonl(m->api, path), 0);
+	const uint64_t ids[] = { 363 };
+	const char *more[] = { "--id", "363", NULL };
+	struct runbin *rb = watch(m->api, more);
+	settles(rb, m->api, ids, 1, "first crawl");
+	struct runbin_result res;
+	finish(rb, SIGTERM, 143, &res);
+	runbin_result_free(&res);
+	model_free(m);
+}
+END_TEST
+
 /* Streams that drop mid-event, are cancelled or go silent are reconnected;
  * what changed meanwhile is caught up (maxitem by its ids; updates by
  * crawling every root again). */
@@ -671,6 +693,7 @@ static Suite *watch_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_exact_after_bursts);
 	tcase_add_test(tc, test_only_changes_asked);
+	tcase_add_test(tc, test_wide_root);
 	tcase_add_test(tc, test_drops_caught_up);
 	tcase_add_test(tc, test_list_enter_leave);
 	tcase_add_test(tc, test_crossings_alert);
