@@ -98,6 +98,7 @@ struct fakeapi {
 	struct arena *arenas;
 	struct fault *def_fault;
 	double rnd_rate;
+	unsigned inprogress_cap;      /* fakeapi_cap(); 0: none */
 	uint64_t rnd_state;
 	unsigned rnd_status;
 	struct fakeapi_stats st;
@@ -597,6 +598,16 @@ static int decide(struct fakeapi *api, const char *url, struct req *r)
 			snprintf(r->retry_after, sizeof r->retry_after, "%s",
 				 f->f.retry_after);
 		api->st.injected++;
+		return 0;
+	}
+	if (is_item && api->inprogress_cap &&
+	    api->st.inflight_now > api->inprogress_cap) {
+		/* over the cap: 503 at once (no delay), like a server that
+		 * limits the requests in progress */
+		r->act = ACT_FAIL;
+		r->status = 503;
+		r->f.delay_ms = 0;
+		api->st.capped++;
 		return 0;
 	}
 	if (is_item && api->rnd_rate > 0 &&
@@ -1115,6 +1126,13 @@ int fakeapi_fault_default(struct fakeapi *api, const struct fakeapi_fault *f)
 	rc = set_fault(&api->def_fault, f);
 	unlock(api);
 	return rc;
+}
+
+void fakeapi_cap(struct fakeapi *api, unsigned n)
+{
+	lock(api);
+	api->inprogress_cap = n;
+	unlock(api);
 }
 
 void fakeapi_random_fail(struct fakeapi *api, double rate, uint64_t seed,
