@@ -45,7 +45,9 @@ struct subthread {
 struct crawl_opts {
 	const char *api;            /* base URL, no trailing slash */
 	size_t threads;             /* workers (>= 1) */
-	size_t concurrency;         /* requests in flight, all workers */
+	size_t concurrency;         /* requests in flight, all workers;
+	                               0: auto, found while crawling */
+	size_t max_concurrency;     /* auto's ceiling */
 	struct fetch_opts fetch;
 	unsigned retries;           /* extra attempts for transient failures */
 	struct backoff backoff;     /* retry waits; base_ms 0: backoff_fetch */
@@ -72,6 +74,10 @@ struct crawl;
 struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 			size_t n);
 void crawl_free(struct crawl *c);
+
+/* Of `threads` workers, how many can run at once: the CPUs this process
+ * may run on, at most (the limit is shared over them; see crawl.c). */
+size_t crawl_active_workers(size_t threads);
 
 /* Run to the end. Returns why it ended (CRAWL_DONE when every root
  * completed); CRAWL_ERROR when threads could not be started. */

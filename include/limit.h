@@ -12,6 +12,12 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+/* -c auto: where the limit starts (today's loopback knee at 20 ms is about
+ * 300-500: the first round trip of a crawl runs at half that, the second
+ * at the knee) and the least it goes to. */
+#define LIMIT_INITIAL 256
+#define LIMIT_FLOOR 8
+
 struct limit_opts {
 	size_t initial;          /* the limit at the start */
 	size_t floor, ceiling;   /* it never leaves [floor, ceiling] */
@@ -56,6 +62,10 @@ struct limiter {
 	double hold_until;       /* no second decrease before this time */
 	double overload_at;      /* the limit at the last overload cut */
 	double grow_after;       /* no rise before this time */
+	double latency_cut;      /* the mean that made the last latency cut,
+	                            0 when answers came back under it */
+	double cut_from;         /* the limit before it */
+	int cut_slow_start;      /* and slow_start */
 	struct limit_batch win;  /* the window being filled */
 	size_t lo, hi;           /* range of the limit over the run */
 	unsigned changes;

@@ -11,6 +11,7 @@
 #include "crawl.h"
 #include "fanin.h"
 #include "item.h"
+#include "limit.h"
 #include "workq.h"
 
 struct root {
@@ -52,6 +53,7 @@ struct worker {
 	struct item item;
 	char *url;                /* "API/item/" + room for "ID.json" */
 	uint64_t rng;
+	struct limit_batch batch; /* -c auto: measured since the last feed */
 	atomic_int hungry;
 };
 
@@ -68,9 +70,15 @@ struct crawl {
 	                             joined; read by finish() under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	struct limiter lim;       /* the limit of requests in flight (its own
+	                             lock; fixed when -c N: floor = ceiling) */
+	int lim_auto;             /* -c auto: workers feed lim */
+	size_t active;            /* workers that can run at once: the limit
+	                             is shared over this many (read-only) */
 	atomic_int stop;
 	atomic_int run_capped;    /* --max-items hit (logged once) */
-	atomic_uint_fast64_t roots_done, items, fetches, failed, inflight;
+	atomic_uint_fast64_t roots_done, items, fetches, failed;
+	atomic_uint_fast64_t inflight;  /* the limit's tokens taken (worker.c) */
 	atomic_uint_fast64_t claimed;
 	atomic_uint_fast64_t by_reason[FAIL_NREASONS];
 	double t0;               /* set by crawl_new, read-only after */

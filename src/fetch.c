@@ -20,6 +20,19 @@
  * curl_multi_perform() walks every transfer on each call). An eventfd in
  * the same epoll set is the wakeup.
  *
+ * HTTP/2: curl 7.88 with CURLOPT_PIPEWAIT puts a transfer on a connection
+ * with a free stream (at most min(the server's SETTINGS_MAX_CONCURRENT_
+ * STREAMS, CURLMOPT_MAX_CONCURRENT_STREAMS = 100) per connection); when
+ * every connection is full it opens a new one for that transfer alone, and
+ * for each of the next ones too (300 transfers at once made 201
+ * connections, each with its own TLS handshake). So once a connection says
+ * it is HTTP/2 (CURLINFO_HTTP_VERSION of a finished transfer), the fetcher
+ * caps the connections with CURLMOPT_MAX_HOST_CONNECTIONS at what its
+ * in-flight cap needs, ceil(cap / 100) (fetcher_set_inflight_cap, raised
+ * as the cap rises): a worker opens another connection when its
+ * connections are full, and transfers past that wait in curl for a stream.
+ * Over HTTP/1.1 connections are not capped (one per transfer in flight).
+ *
  * Bodies: each slot collects its body in a buffer that grows as needed and
  * refuses anything over max_body, both from Content-Length
  * (CURLOPT_MAXFILESIZE) and while receiving, so a 50 MiB body is never held.
@@ -67,7 +80,16 @@ struct fetcher {
 	int epfd;            /* curl's sockets and the wakeup eventfd */
 	int evfd;            /* fetcher_wakeup() writes here: any thread */
 	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
+	int h2;              /* the server answered over HTTP/2: 1, over
+	                        HTTP/1.x: 0, not known yet: -1 */
+	size_t cap;          /* fetcher_set_inflight_cap(), 0: none */
+	long hostconns;      /* CURLMOPT_MAX_HOST_CONNECTIONS set, 0: none */
 };
+
+/* Streams per HTTP/2 connection: curl's CURLMOPT_MAX_CONCURRENT_STREAMS
+ * (its default, left as it is); a server may allow fewer (nginx 128,
+ * nghttpd 100), and curl never opens more than the server allows. */
+#define H2_STREAMS 100
 
 /* CURLMOPT_SOCKETFUNCTION: keep the epoll set in step with what curl wants
  * to watch on socket s. */
@@ -249,6 +271,7 @@ struct fetcher *fetcher_new(const struct fetch_opts *o, size_t window)
 	f->opts = *o;
 	f->window = window;
 	f->timer_due = -1;
+	f->h2 = -1;
 	f->epfd = epoll_create1(EPOLL_CLOEXEC);
 	f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	f->slots = calloc(window, sizeof *f->slots);
@@ -473,6 +496,36 @@ static long retry_after(CURL *e)
 	return v;
 }
 
+/* Cap the connections at what f->cap needs, when they multiplex. */
+static void fit_connections(struct fetcher *f)
+{
+	if (f->h2 != 1 || f->cap == 0)
+		return;
+	long k = (long)((f->cap + H2_STREAMS - 1) / H2_STREAMS);
+	if (k != f->hostconns &&
+	    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, k) ==
+	    CURLM_OK)
+		f->hostconns = k;
+}
+
+/* The first answer says whether the server multiplexes. */
+static void learn_version(struct fetcher *f, CURL *e)
+{
+	long v = 0;
+	if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
+		return;
+	f->h2 = v == CURL_HTTP_VERSION_2_0;
+	fit_connections(f);
+}
+
+void fetcher_set_inflight_cap(struct fetcher *f, size_t cap)
+{
+	if (cap == f->cap)
+		return;
+	f->cap = cap;
+	fit_connections(f);
+}
+
 int fetcher_next(struct fetcher *f, struct fetch_done *d)
 {
 	release_lent(f);
@@ -489,9 +542,13 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d)
 		d->user = s->user;
 		d->err = classify(rc, s);
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &d->status);
-		double secs = 0;
+		double secs = 0, pre = 0;
 		curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &secs);
+		curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME, &pre);
 		d->ms = secs * 1e3;
+		d->answer_ms = secs > pre ? (secs - pre) * 1e3 : 0;
+		if (f->h2 < 0 && d->status > 0)
+			learn_version(f, e);
 		d->retry_after_s = d->status == 429 || d->status == 503
 					   ? retry_after(e) : -1;
 		if (!s->buf) {

@@ -7,8 +7,9 @@
  * multiplicatively on overload. Workers measure each answer's time from
  * the request sent to the answer received (no time in hnbatch's queue, in
  * curl's or on connecting) and hand batches over; the limiter cuts them
- * into windows of W answers, W = limit/4 within [WIN_MIN, WIN_MAX] (about a
- * quarter of a round trip at full pipe), and judges each whole window:
+ * into windows of W answers, W = limit/4 within [WIN_MIN = 32, WIN_MAX =
+ * 256] (about a quarter of a round trip at full pipe; 32 answers keep a
+ * window's mean steady when answer times vary), and judges each window:
  *
  *   avg    the window's mean answer time; min = the least avg seen so far
  *   ratio  avg / (min + SLACK_MS): how much slower than unloaded; SLACK_MS
@@ -18,7 +19,12 @@
  *          (the server took about what was answered: go just under it);
  *          slow start ends
  *   ratio > BACKOFF (2.0): limit *= max(0.5, GROW_TOL / ratio), once a
- *          round trip; slow start ends
+ *          round trip; slow start ends. When the window after such a cut
+ *          is still over BACKOFF and no faster than 0.9x the one that
+ *          made the cut, the slowness is not load (the least was a lucky
+ *          window, or the server is that slow at any load, as with
+ *          jittered answers): min = avg, and the cut is undone (the
+ *          limit and slow start as they were before it)
  *   otherwise, at most once a round trip (the answers to a rise take that
  *          long to come back), and when the window was limit-bound (a
  *          start was refused, or the in-flight count reached 90% of the
@@ -43,7 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WIN_MIN 8
+#define WIN_MIN 32
 #define WIN_MAX 256
 #define SLACK_MS 1.0
 #define SS_TOL 1.25
@@ -54,6 +60,7 @@
 #define PROBE_NEAR 0.8        /* "near": over this share of it */
 #define OVERLOAD_BETA 0.9     /* under the share the server answered */
 #define BOUND_SHARE 0.9       /* in flight / limit that makes it bound */
+#define REBASE_SHARE 0.9      /* a cut that left answers this slow... */
 
 static const char *const whys[] = {
 	[LIMIT_SAME] = "same", [LIMIT_GROW] = "grow",
@@ -127,16 +134,31 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 			f = (ok > 0.5 ? ok : 0.5) * OVERLOAD_BETA;
 			*why = LIMIT_OVERLOAD;
 			l->overload_at = lim;
+		} else if (l->latency_cut > 0 &&
+			   avg >= REBASE_SHARE * l->latency_cut) {
+			/* the last cut did not make answers faster: not load,
+			 * but the least time was luck, or the server is this
+			 * slow at any load. Take it as the base, undo the cut */
+			l->min_ms = avg;
+			l->latency_cut = 0;
+			l->slow_start = l->cut_slow_start;
+			*why = LIMIT_GROW;
+			return l->cut_from > lim ? l->cut_from : lim;
 		} else {
 			f = GROW_TOL / ratio;
 			f = f > 0.5 ? f : 0.5;
 			*why = LIMIT_LATENCY;
+			l->latency_cut = avg;
+			l->cut_from = lim;
+			l->cut_slow_start = l->slow_start;
 		}
 		l->slow_start = 0;
 		/* one round trip: what is in flight was sent at the old limit */
 		l->hold_until = now_ms + (avg > l->min_ms ? avg : l->min_ms);
 		return lim * f;
 	}
+	if (!holding)
+		l->latency_cut = 0;  /* answers back under the tolerance */
 	int bound = w->blocked > 0 ||
 		    (double)w->inflight_max >= BOUND_SHARE * lim;
 	if (!bound || now_ms < l->grow_after || holding)

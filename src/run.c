@@ -47,7 +47,8 @@ struct run {
 	pthread_cond_t cv;
 	struct crawl *cur;        /* guarded by mu */
 	struct lists *lists;      /* guarded by mu: lists being fetched */
-	size_t concurrency;       /* -c, fitted to the open files limit */
+	size_t concurrency;       /* -c (or auto's ceiling), fitted to the
+	                             open files limit */
 	int signo;                /* guarded by mu: first signal, 0 = none */
 	struct state *state;      /* --state FILE, or in memory with --period
 	                             and --threshold; NULL otherwise. Workers
@@ -224,7 +225,11 @@ static int resolve(struct run *r, struct u64set *roots, double deadline_ms)
 static size_t fit_fd_limit(const struct config *cfg)
 {
 	struct rlimit rl;
-	size_t want = cfg->concurrency;
+	size_t want = cfg->concurrency ? cfg->concurrency
+				       : cfg->max_concurrency;
+	/* each worker may hold its share of it: all of them together */
+	size_t act = crawl_active_workers(cfg->threads);
+	size_t conns = (want + act - 1) / act * cfg->threads;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return want;
 	if (rl.rlim_cur < rl.rlim_max) {
@@ -235,12 +240,14 @@ static size_t fit_fd_limit(const struct config *cfg)
 	int alerts = cfg->threshold >= 0 || cfg->subthread_threshold >= 0;
 	rlim_t reserve = FD_RESERVE + 2 * (rlim_t)cfg->threads +
 			 (alerts ? 3 * (rlim_t)cfg->alert_parallel : 0);
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= reserve + want)
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= reserve + conns)
 		return want;
 	size_t fit = rl.rlim_cur > reserve + 1
-		     ? (size_t)(rl.rlim_cur - reserve) : 1;
-	log_error("too many open files for -c %zu with ulimit -n %llu: "
-		  "using -c %zu (lower -c or raise ulimit -n)", want,
+		     ? (size_t)(rl.rlim_cur - reserve) * act / cfg->threads : 1;
+	fit = fit ? fit : 1;
+	log_error("too many open files for %s %zu with ulimit -n %llu: "
+		  "using %zu (lower it or raise ulimit -n)",
+		  cfg->concurrency ? "-c" : "--max-concurrency", want,
 		  (unsigned long long)rl.rlim_cur, fit);
 	return fit;
 }
@@ -354,7 +361,8 @@ static int iteration(struct run *r, long iter)
 	struct crawl_opts co = {
 		.api = cfg->api,
 		.threads = cfg->threads,
-		.concurrency = r->concurrency,
+		.concurrency = cfg->concurrency ? r->concurrency : 0,
+		.max_concurrency = r->concurrency,
 		.fetch = fetch_opts_of(cfg),
 		.retries = cfg->retries,
 		.max_fetches = cfg->max_fetches,

@@ -1,12 +1,17 @@
 /* check_limit.c — the adaptive concurrency limit, fed synthetic windows
  * (no clock: every time is made up here). A model server answers in
  * `base` ms up to `knee` requests in flight and proportionally slower past
- * it (a queue), and may answer 503 past `cap`. */
+ * it (a queue), and may answer 503 past `cap`. Then -c auto through the
+ * real binary against the fake API with a cap on requests in progress. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "fakeapi.h"
 #include "limit.h"
+#include "runbin.h"
 #include "testutil.h"
 
 struct model {
@@ -249,9 +254,105 @@ START_TEST(finds_a_server_cap)
 }
 END_TEST
 
+/* ---- through the binary ---- */
+
+#define KIDS 600
+
+/* Root 1000 with KIDS comments (2000...), every answer held 30 ms. */
+static struct fakeapi *wide_api(void)
+{
+	struct fakeapi *api = fakeapi_start();
+	ck_assert_ptr_nonnull(api);
+	size_t cap = 64 + KIDS * 6, o;
+	char *b = malloc(cap), kid[64];
+	ck_assert_ptr_nonnull(b);
+	o = (size_t)snprintf(b, cap, "{\"id\":1000,\"type\":\"story\","
+			     "\"kids\":[");
+	for (int k = 0; k < KIDS; k++) {
+		o += (size_t)snprintf(b + o, cap - o, "%s%d", k ? "," : "",
+				      2000 + k);
+		snprintf(kid, sizeof kid, "{\"id\":%d,\"type\":\"comment\"}",
+			 2000 + k);
+		ck_assert_int_eq(fakeapi_put(api, (uint64_t)(2000 + k), kid), 0);
+	}
+	snprintf(b + o, cap - o, "]}");
+	ck_assert_int_eq(fakeapi_put(api, 1000, b), 0);
+	free(b);
+	struct fakeapi_fault slow = { .delay_ms = 30 };
+	ck_assert_int_eq(fakeapi_fault_default(api, &slow), 0);
+	return api;
+}
+
+/* A server that answers 503 past 100 requests in progress: -c auto (the
+ * default, starting at 256) draws 503s, cuts its limit, and ends with
+ * every comment counted and none failed, the limit under where it began
+ * (the fake counts a request from when it reads it, so a client limit a
+ * little over 100 may draw no 503 there).
+ * (A limit that stayed at 256 would see 60% of its requests refused, and
+ * items refused four times fail.) */
+START_TEST(auto_against_capped_server)
+{
+	struct fakeapi *api = wide_api();
+	fakeapi_cap(api, 100);
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "1000",
+			       "--threads", "4", "--format", "jsonl", "-v",
+			       NULL };
+	struct runbin_result r;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 120000, &r), 0);
+	ck_assert_msg(r.exited && r.status == 0, "%s: %.3000s",
+		      runbin_describe(&r), r.err);
+	ck_assert_msg(strstr(r.out, "\"comments\":600,") &&
+		      strstr(r.out, "\"failed\":0,") &&
+		      strstr(r.out, "\"status\":\"complete\""), "%s", r.out);
+	struct fakeapi_stats st;
+	fakeapi_get_stats(api, &st);
+	ck_assert_uint_gt(st.capped, 0);   /* the cap was met */
+	ck_assert_msg(strstr(r.err, "(overload: "), "no cut logged: %.3000s",
+		      r.err);
+	const char *sum = strstr(r.err, "concurrency auto ");
+	size_t lo, hi, settled;
+	ck_assert_msg(sum && sscanf(sum, "concurrency auto %zu-%zu, settled "
+				    "at %zu", &lo, &hi, &settled) == 3,
+		      "no summary: %.3000s", r.err);
+	ck_assert_uint_eq(hi, 256);
+	ck_assert_uint_lt(lo, 150);         /* cut, not just held */
+	ck_assert_uint_lt(settled, 256);  /* under where it started */
+	runbin_result_free(&r);
+	fakeapi_stop(api);
+}
+END_TEST
+
+/* -c N stays fixed: no change logged, no "concurrency auto" summary. */
+START_TEST(fixed_stays_fixed)
+{
+	struct fakeapi *api = wide_api();
+	const char *args[] = { "--api", fakeapi_url(api), "--id", "1000",
+			       "-c", "50", "--format", "jsonl", "-v", NULL };
+	struct runbin_result r;
+	ck_assert_int_eq(runbin_run(args, NULL, NULL, 120000, &r), 0);
+	ck_assert_msg(r.exited && r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "\"comments\":600,"), "%s", r.out);
+	ck_assert_ptr_null(strstr(r.err, "concurrency limit"));
+	ck_assert_ptr_null(strstr(r.err, "concurrency auto"));
+	struct fakeapi_stats st;
+	fakeapi_get_stats(api, &st);
+	/* the server counts a request until its completion callback, which
+	 * may come after the client has its answer and sent the next one */
+	ck_assert_uint_le(st.inflight_max, 60);
+	ck_assert_uint_ge(st.inflight_max, 40);
+	runbin_result_free(&r);
+	fakeapi_stop(api);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("limit");
+	TCase *bin = tcase_create("binary");
+	tcase_set_timeout(bin, 240);
+	tcase_add_test(bin, auto_against_capped_server);
+	tcase_add_test(bin, fixed_stays_fixed);
+	suite_add_tcase(s, bin);
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, rises_while_latency_flat);
 	tcase_add_test(tc, stops_where_latency_rises);
