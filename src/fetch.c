@@ -31,7 +31,9 @@
  * in-flight cap needs, ceil(cap / 100) (fetcher_set_inflight_cap, raised
  * as the cap rises): a worker opens another connection when its
  * connections are full, and transfers past that wait in curl for a stream.
- * Over HTTP/1.1 connections are not capped (one per transfer in flight).
+ * Before the first answer an https:// server is taken to be HTTP/2 (a
+ * fresh worker handed 500 transfers would otherwise open 400 connections);
+ * over HTTP/1.1 connections are not capped (one per transfer in flight).
  *
  * Bodies: each slot collects its body in a buffer that grows as needed and
  * refuses anything over max_body, both from Content-Length
@@ -82,6 +84,8 @@ struct fetcher {
 	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
 	int h2;              /* the server answered over HTTP/2: 1, over
 	                        HTTP/1.x: 0, not known yet: -1 */
+	int https;           /* a transfer went to an https:// URL: it may
+	                        be HTTP/2 before the first answer says so */
 	size_t cap;          /* fetcher_set_inflight_cap(), 0: none */
 	long hostconns;      /* CURLMOPT_MAX_HOST_CONNECTIONS set, 0: none */
 };
@@ -340,6 +344,30 @@ static void release_lent(struct fetcher *f)
 	f->free[f->nfree++] = (size_t)(s - f->slots);
 }
 
+/* Cap the connections at what f->cap needs when they multiplex (or may:
+ * https before the first answer), lift the cap when they do not. */
+static void fit_connections(struct fetcher *f)
+{
+	int mux = f->h2 == 1 || (f->h2 < 0 && f->https);
+	long k = 0;
+	if (mux && f->cap)
+		k = (long)((f->cap + H2_STREAMS - 1) / H2_STREAMS);
+	if (k != f->hostconns &&
+	    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, k) ==
+	    CURLM_OK)
+		f->hostconns = k;
+}
+
+/* The first answer says whether the server multiplexes. */
+static void learn_version(struct fetcher *f, CURL *e)
+{
+	long v = 0;
+	if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
+		return;
+	f->h2 = v == CURL_HTTP_VERSION_2_0;
+	fit_connections(f);
+}
+
 static int start(struct fetcher *f, const char *url, const char *post,
 		 void *user)
 {
@@ -363,8 +391,12 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	/* Wait for a connection that may multiplex only where one can: over
 	 * TLS (HTTP/2 by ALPN). Over http:// (HTTP/1.1) a request would wait
 	 * for the first answer on a new connection, however slow it is. */
-	curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT,
-			 strncmp(url, "https://", 8) == 0 ? 1L : 0L);
+	int tls = strncmp(url, "https://", 8) == 0;
+	curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT, tls ? 1L : 0L);
+	if (tls && !f->https) {
+		f->https = 1;
+		fit_connections(f);
+	}
 	if (post) {
 		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, f->json_hdr);
 		curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS, post);
@@ -494,28 +526,6 @@ static long retry_after(CURL *e)
 	if (end == h->value || v < 0)
 		return -1; /* an HTTP date: treated as absent */
 	return v;
-}
-
-/* Cap the connections at what f->cap needs, when they multiplex. */
-static void fit_connections(struct fetcher *f)
-{
-	if (f->h2 != 1 || f->cap == 0)
-		return;
-	long k = (long)((f->cap + H2_STREAMS - 1) / H2_STREAMS);
-	if (k != f->hostconns &&
-	    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, k) ==
-	    CURLM_OK)
-		f->hostconns = k;
-}
-
-/* The first answer says whether the server multiplexes. */
-static void learn_version(struct fetcher *f, CURL *e)
-{
-	long v = 0;
-	if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
-		return;
-	f->h2 = v == CURL_HTTP_VERSION_2_0;
-	fit_connections(f);
 }
 
 void fetcher_set_inflight_cap(struct fetcher *f, size_t cap)
