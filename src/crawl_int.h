@@ -108,6 +108,15 @@ void crawl_item_done(struct crawl *c, const struct work *w);
 void crawl_count_failed(struct crawl *c, uint32_t root, enum fail_reason why,
 			uint64_t n);
 
+/* admit.c: take up to want tokens of the limit (the number taken; a
+ * refusal counted in the batch as blocked); the worker's share of the
+ * limit (what it may have in flight); wake one worker that waits with room
+ * to spare; hand the batch to the limiter (-c auto; -v logs a change). */
+size_t admit_tokens(struct worker *wk, size_t want);
+size_t admit_share(const struct worker *wk);
+void admit_wake_one(struct crawl *c, struct worker *self);
+void admit_feed(struct worker *wk);
+
 /* worker.c */
 int worker_init(struct crawl *c, struct worker *wk, size_t window,
 		uint64_t seed);

@@ -20,20 +20,10 @@
  * curl_multi_perform() walks every transfer on each call). An eventfd in
  * the same epoll set is the wakeup.
  *
- * HTTP/2: curl 7.88 with CURLOPT_PIPEWAIT puts a transfer on a connection
- * with a free stream (at most min(the server's SETTINGS_MAX_CONCURRENT_
- * STREAMS, CURLMOPT_MAX_CONCURRENT_STREAMS = 100) per connection); when
- * every connection is full it opens a new one for that transfer alone, and
- * for each of the next ones too (300 transfers at once made 201
- * connections, each with its own TLS handshake). So once a connection says
- * it is HTTP/2 (CURLINFO_HTTP_VERSION of a finished transfer), the fetcher
- * caps the connections with CURLMOPT_MAX_HOST_CONNECTIONS at what its
- * in-flight cap needs, ceil(cap / 100) (fetcher_set_inflight_cap, raised
- * as the cap rises): a worker opens another connection when its
- * connections are full, and transfers past that wait in curl for a stream.
- * Before the first answer an https:// server is taken to be HTTP/2 (a
- * fresh worker handed 500 transfers would otherwise open 400 connections);
- * over HTTP/1.1 connections are not capped (one per transfer in flight).
+ * HTTP/2: the connections to a server that multiplexes are capped with
+ * CURLMOPT_MAX_HOST_CONNECTIONS at what the fetcher's in-flight cap needs
+ * (h2conn.c says why, and how the server's stream cap is seen: a
+ * CURLOPT_PREREQFUNCTION reports each stream's connection).
  *
  * Bodies: each slot collects its body in a buffer that grows as needed and
  * refuses anything over max_body, both from Content-Length
@@ -56,6 +46,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "h2conn.h"
 
 struct slot {
 	CURL *easy;
@@ -67,6 +58,8 @@ struct slot {
 	int discard;         /* opts.discard_body */
 	int cut;             /* discard: stopped reading after `max` bytes */
 	char *url;
+	int port;            /* local port of its connection, once sent */
+	struct fetcher *f;
 	char err[CURL_ERROR_SIZE];
 };
 
@@ -82,18 +75,9 @@ struct fetcher {
 	int epfd;            /* curl's sockets and the wakeup eventfd */
 	int evfd;            /* fetcher_wakeup() writes here: any thread */
 	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
-	int h2;              /* the server answered over HTTP/2: 1, over
-	                        HTTP/1.x: 0, not known yet: -1 */
-	int https;           /* a transfer went to an https:// URL: it may
-	                        be HTTP/2 before the first answer says so */
-	size_t cap;          /* fetcher_set_inflight_cap(), 0: none */
+	struct h2conn h2;    /* connections an HTTP/2 server needs */
 	long hostconns;      /* CURLMOPT_MAX_HOST_CONNECTIONS set, 0: none */
 };
-
-/* Streams per HTTP/2 connection: curl's CURLMOPT_MAX_CONCURRENT_STREAMS
- * (its default, left as it is); a server may allow fewer (nginx 128,
- * nghttpd 100), and curl never opens more than the server allows. */
-#define H2_STREAMS 100
 
 /* CURLMOPT_SOCKETFUNCTION: keep the epoll set in step with what curl wants
  * to watch on socket s. */
@@ -224,6 +208,17 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return s->cut ? 0 : n;
 }
 
+/* CURLOPT_PREREQFUNCTION: the request goes out on a connection. */
+static int on_prereq(void *arg, char *ip, char *local_ip, int port,
+		     int local_port)
+{
+	(void)ip, (void)local_ip, (void)port;
+	struct slot *s = arg;
+	s->port = local_port;
+	h2conn_stream(&s->f->h2, local_port, 1);
+	return CURL_PREREQFUNC_OK;
+}
+
 static int setup_easy(struct fetcher *f, struct slot *s)
 {
 	const struct fetch_opts *o = &f->opts;
@@ -232,6 +227,9 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 		return -1;
 	s->easy = e;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	s->f = f;
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, s);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
@@ -275,7 +273,7 @@ struct fetcher *fetcher_new(const struct fetch_opts *o, size_t window)
 	f->opts = *o;
 	f->window = window;
 	f->timer_due = -1;
-	f->h2 = -1;
+	h2conn_init(&f->h2);
 	f->epfd = epoll_create1(EPOLL_CLOEXEC);
 	f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	f->slots = calloc(window, sizeof *f->slots);
@@ -344,28 +342,14 @@ static void release_lent(struct fetcher *f)
 	f->free[f->nfree++] = (size_t)(s - f->slots);
 }
 
-/* Cap the connections at what f->cap needs when they multiplex (or may:
- * https before the first answer), lift the cap when they do not. */
+/* Cap the connections at what the in-flight cap needs (h2conn.c). */
 static void fit_connections(struct fetcher *f)
 {
-	int mux = f->h2 == 1 || (f->h2 < 0 && f->https);
-	long k = 0;
-	if (mux && f->cap)
-		k = (long)((f->cap + H2_STREAMS - 1) / H2_STREAMS);
+	long k = h2conn_connections(&f->h2);
 	if (k != f->hostconns &&
 	    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, k) ==
 	    CURLM_OK)
 		f->hostconns = k;
-}
-
-/* The first answer says whether the server multiplexes. */
-static void learn_version(struct fetcher *f, CURL *e)
-{
-	long v = 0;
-	if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
-		return;
-	f->h2 = v == CURL_HTTP_VERSION_2_0;
-	fit_connections(f);
 }
 
 static int start(struct fetcher *f, const char *url, const char *post,
@@ -393,8 +377,8 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	 * for the first answer on a new connection, however slow it is. */
 	int tls = strncmp(url, "https://", 8) == 0;
 	curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT, tls ? 1L : 0L);
-	if (tls && !f->https) {
-		f->https = 1;
+	if (tls && !f->h2.https) {
+		h2conn_url(&f->h2, 1);
 		fit_connections(f);
 	}
 	if (post) {
@@ -530,9 +514,25 @@ static long retry_after(CURL *e)
 
 void fetcher_set_inflight_cap(struct fetcher *f, size_t cap)
 {
-	if (cap == f->cap)
+	if (cap == f->h2.cap)
 		return;
-	f->cap = cap;
+	h2conn_cap(&f->h2, cap);
+	fit_connections(f);
+}
+
+/* A transfer ended: its stream is closed; the first answer says whether
+ * the server multiplexes; a server's lower stream cap may show. */
+static void stream_done(struct fetcher *f, struct slot *s, long status)
+{
+	h2conn_stream(&f->h2, s->port, -1);
+	s->port = 0;
+	long v = 0;
+	if (f->h2.mux < 0 && status > 0 &&
+	    curl_easy_getinfo(s->easy, CURLINFO_HTTP_VERSION, &v) == CURLE_OK)
+		h2conn_version(&f->h2, v == CURL_HTTP_VERSION_2_0);
+	/* in curl without a stream: the transfers but this one and the open */
+	size_t inmulti = f->window - f->nfree - 1;
+	h2conn_learn(&f->h2, inmulti > f->h2.open ? inmulti - f->h2.open : 0);
 	fit_connections(f);
 }
 
@@ -557,8 +557,7 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d)
 		curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME, &pre);
 		d->ms = secs * 1e3;
 		d->answer_ms = secs > pre ? (secs - pre) * 1e3 : 0;
-		if (f->h2 < 0 && d->status > 0)
-			learn_version(f, e);
+		stream_done(f, s, d->status);
 		d->retry_after_s = d->status == 429 || d->status == 503
 					   ? retry_after(e) : -1;
 		if (!s->buf) {

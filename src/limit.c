@@ -13,7 +13,9 @@
  *
  *   avg    the window's mean answer time; min = the least avg seen so far
  *   ratio  avg / (min + SLACK_MS): how much slower than unloaded; SLACK_MS
- *          keeps a sub-millisecond min from making noise look like load
+ *          (5 ms): answers a few ms slower than the fastest are no load
+ *          worth a cut (on loopback at 0 ms they are the client's own
+ *          turn-around, and cutting there only costs CPU per answer)
  *   overload (any timeout, 429 or 503 in the window, and no decrease in
  *          the last round trip): limit *= max(0.5, share answered) * 0.9
  *          (the server took about what was answered: go just under it);
@@ -51,7 +53,7 @@
 
 #define WIN_MIN 32
 #define WIN_MAX 256
-#define SLACK_MS 1.0
+#define SLACK_MS 5.0
 #define SS_TOL 1.25
 #define GROW_TOL 1.5
 #define BACKOFF 2.0
@@ -127,7 +129,7 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 	*why = LIMIT_SAME;
 	if (w->overload || ratio > BACKOFF) {
 		if (holding)
-			return lim;   /* answers to requests sent before the cut */
+			return lim; /* answers to what was sent before a cut */
 		double f;
 		if (w->overload) {
 			double ok = (double)w->n / (double)(w->n + w->overload);
@@ -138,7 +140,8 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 			   avg >= REBASE_SHARE * l->latency_cut) {
 			/* the last cut did not make answers faster: not load,
 			 * but the least time was luck, or the server is this
-			 * slow at any load. Take it as the base, undo the cut */
+			 * slow at any load. Take it as the base, undo the
+			 * cut */
 			l->min_ms = avg;
 			l->latency_cut = 0;
 			l->slow_start = l->cut_slow_start;
@@ -153,7 +156,7 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 			l->cut_slow_start = l->slow_start;
 		}
 		l->slow_start = 0;
-		/* one round trip: what is in flight was sent at the old limit */
+		/* a round trip: what is in flight was sent at the old limit */
 		l->hold_until = now_ms + (avg > l->min_ms ? avg : l->min_ms);
 		return lim * f;
 	}
@@ -200,8 +203,8 @@ int limit_feed(struct limiter *l, double now_ms, const struct limit_batch *b,
 				.why = why, .from = from, .to = (size_t)next,
 				.avg_ms = l->win.n ? l->win.sum_ms /
 						     (double)l->win.n : 0,
-				.min_ms = l->min_ms, .overload = l->win.overload,
-				.n = l->win.n };
+				.min_ms = l->min_ms,
+				.overload = l->win.overload, .n = l->win.n };
 		l->limit = next;
 		memset(&l->win, 0, sizeof l->win);
 		if ((size_t)next != from) {

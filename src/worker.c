@@ -5,7 +5,7 @@
  * Threads: one thread per worker (worker_main); everything in struct worker
  * is its own (the fetcher, the transfer contexts, the parser, the retry
  * heap, the random state, the limiter batch), except `hungry`, an atomic
- * that other workers read and clear to wake it (wake_one). The crawl's
+ * that other workers read and clear to wake it (admit.c). The crawl's
  * shared state is described in crawl.c.
  *
  * In flight: a transfer needs a token of the crawl's limit (tokens: the
@@ -147,47 +147,6 @@ static void start_work(struct worker *wk, const struct work *w)
 		wk->ctx_free[wk->nctx_free++] = k;
 		atomic_fetch_sub(&c->inflight, 1);
 		fail_item(wk, w, FAIL_NOMEM, "cannot start request");
-	}
-}
-
-/* Take up to want tokens of the crawl's limit; the number taken. */
-static size_t take_tokens(struct worker *wk, size_t want)
-{
-	struct crawl *c = wk->c;
-	size_t lim = limit_get(&c->lim);
-	uint_fast64_t cur = atomic_load(&c->inflight), n;
-	do {
-		if (cur >= lim) {
-			wk->batch.blocked++;
-			return 0;
-		}
-		n = lim - cur < want ? lim - cur : want;
-	} while (!atomic_compare_exchange_weak(&c->inflight, &cur, cur + n));
-	if (cur + n > wk->batch.inflight_max)
-		wk->batch.inflight_max = cur + n;
-	return n;
-}
-
-/* This worker's share of the limit: what it may have in flight. */
-static size_t share(const struct worker *wk)
-{
-	struct crawl *c = wk->c;
-	size_t s = (limit_get(&c->lim) + c->active - 1) / c->active;
-	return s < wk->window ? s : wk->window;
-}
-
-/* Wake one worker that waits with room to spare (its `hungry` set). The
- * exchange clears the flag, so two wakers never both wake the same worker
- * for nothing; the worker sets it again before its next pop. */
-static void wake_one(struct crawl *c, struct worker *self)
-{
-	size_t start = (size_t)(self - c->workers);
-	for (size_t k = 1; k < c->nworkers; k++) {
-		struct worker *o = &c->workers[(start + k) % c->nworkers];
-		if (atomic_load(&o->hungry) && atomic_exchange(&o->hungry, 0)) {
-			fetcher_wakeup(o->f);
-			return;
-		}
 	}
 }
 
@@ -396,10 +355,10 @@ static int take_work(struct worker *wk)
 {
 	struct crawl *c = wk->c;
 	double now = clock_now_ms();
-	size_t mine = share(wk), busy = fetcher_inflight(wk->f);
+	size_t mine = admit_share(wk), busy = fetcher_inflight(wk->f);
 	size_t room = busy < mine ? mine - busy : 0;
 	int due = wk->nheap && wk->heap[0].due <= now;
-	while (due && room > 0 && take_tokens(wk, 1) == 1) {
+	while (due && room > 0 && admit_tokens(wk, 1) == 1) {
 		struct work w = heap_pop(wk);
 		start_work(wk, &w);
 		room--;
@@ -407,7 +366,7 @@ static int take_work(struct worker *wk)
 	}
 	/* hungry before the pop: a waker after our pop sees it */
 	atomic_store(&wk->hungry, room > 0);
-	size_t n = 0, tokens = room ? take_tokens(wk, room) : 0;
+	size_t n = 0, tokens = room ? admit_tokens(wk, room) : 0;
 	if (tokens) {
 		n = workq_pop(&c->q, wk->popbuf, tokens, 0);
 		if (n < tokens)
@@ -418,7 +377,7 @@ static int take_work(struct worker *wk)
 	busy = fetcher_inflight(wk->f);
 	if (busy >= mine && workq_has_work(&c->q) &&
 	    atomic_load(&c->inflight) < limit_get(&c->lim))
-		wake_one(c, wk); /* at my share, tokens and work left over */
+		admit_wake_one(c, wk); /* at my share, tokens and work left over */
 	atomic_store(&wk->hungry, busy < mine);
 	if (due && !busy)
 		return 5;         /* retries due, no token: look again soon */
@@ -427,21 +386,6 @@ static int take_work(struct worker *wk)
 	if (wk->nheap)
 		return (int)fmax(1.0, ceil(wk->heap[0].due - now));
 	return -1;
-}
-
-/* -c auto: hand this turn's answer times and overloads to the limiter. */
-static void feed_limit(struct worker *wk)
-{
-	struct crawl *c = wk->c;
-	struct limit_change ch;
-	if (!c->lim_auto || wk->batch.n + wk->batch.overload == 0)
-		return;
-	if (limit_feed(&c->lim, clock_now_ms(), &wk->batch, &ch))
-		log_debug("concurrency limit %zu -> %zu (%s: answers %.1f ms, "
-			  "least %.1f ms, %zu overloaded of %zu)", ch.from,
-			  ch.to, limit_why_str(ch.why), ch.avg_ms, ch.min_ms,
-			  ch.overload, ch.overload + ch.n);
-	memset(&wk->batch, 0, sizeof wk->batch);
 }
 
 void *worker_main(void *arg)
@@ -455,7 +399,7 @@ void *worker_main(void *arg)
 		if (wait_ms > 0 && wk->nheap)
 			wait_ms = (int)fmin(wait_ms, fmax(0.0,
 				ceil(wk->heap[0].due - clock_now_ms())));
-		fetcher_set_inflight_cap(wk->f, share(wk));
+		fetcher_set_inflight_cap(wk->f, admit_share(wk));
 		if (fetcher_wait(wk->f, wait_ms, NULL, NULL, NULL, 0) != 0) {
 			log_error("worker: waiting for transfers failed");
 			crawl_finish(c, CRAWL_ERROR);
@@ -464,7 +408,7 @@ void *worker_main(void *arg)
 		atomic_store(&wk->hungry, 0);
 		while (fetcher_next(wk->f, &d))
 			handle(wk, &d);
-		feed_limit(wk);
+		admit_feed(wk);
 	}
 	atomic_store(&wk->hungry, 0);
 	return NULL;
