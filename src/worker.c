@@ -377,7 +377,7 @@ static int take_work(struct worker *wk)
 	busy = fetcher_inflight(wk->f);
 	if (busy >= mine && workq_has_work(&c->q) &&
 	    atomic_load(&c->inflight) < limit_get(&c->lim))
-		admit_wake_one(c, wk); /* at my share, tokens and work left over */
+		admit_wake_one(c, wk); /* at my share; tokens, work left */
 	atomic_store(&wk->hungry, busy < mine);
 	if (due && !busy)
 		return 5;         /* retries due, no token: look again soon */
