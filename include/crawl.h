@@ -75,10 +75,6 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 			size_t n);
 void crawl_free(struct crawl *c);
 
-/* Of `threads` workers, how many can run at once: the CPUs this process
- * may run on, at most (the limit is shared over them; see crawl.c). */
-size_t crawl_active_workers(size_t threads);
-
 /* Run to the end. Returns why it ended (CRAWL_DONE when every root
  * completed); CRAWL_ERROR when threads could not be started. */
 enum crawl_stop crawl_run(struct crawl *c);

@@ -9,9 +9,10 @@
  *
  * In flight: `lim` (limit.c) is the limit over all workers: fixed with
  * -c N, adaptive with -c auto (workers feed it answer times). Its tokens
- * are the atomic `inflight`; a worker's share is the limit over `active`
- * = min(threads, CPUs it may run on), so on 2 cores 16 threads keep 2 busy
- * and the others asleep unless those 2 are full (worker.c).
+ * are the atomic `inflight`; a worker's share is the limit over the
+ * threads, and a worker wakes another only when it holds its share with
+ * tokens and work left over, so threads the work does not need sleep
+ * (worker.c, admit.c).
  *
  * Shared state and what guards it:
  *   q              the work queue (its own mutex); LIFO of struct work
@@ -61,7 +62,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,21 +227,6 @@ void crawl_item_done(struct crawl *c, const struct work *w)
 
 /* ---- setup and teardown ---- */
 
-/* The CPUs this process may run on (at least 1). */
-static size_t cpus(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-		return (size_t)CPU_COUNT(&set);
-	return 1;
-}
-
-size_t crawl_active_workers(size_t threads)
-{
-	size_t cpu = cpus();
-	return threads == 0 ? 1 : threads < cpu ? threads : cpu;
-}
-
 struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 			size_t n)
 {
@@ -254,7 +239,6 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 	if (c->o.concurrency && c->o.concurrency < c->o.threads)
 		c->o.threads = c->o.concurrency;
 	c->lim_auto = c->o.concurrency == 0;
-	c->active = crawl_active_workers(c->o.threads);
 	struct limit_opts lo = { c->o.concurrency, c->o.concurrency,
 				 c->o.concurrency };
 	if (c->lim_auto)
@@ -299,7 +283,7 @@ static size_t start_workers(struct crawl *c)
 		return 0;
 	}
 	/* room for the ceiling's share: slots are set up as they are used */
-	size_t win = (c->lim.o.ceiling + c->active - 1) / c->active;
+	size_t win = (c->lim.o.ceiling + nw - 1) / nw;
 	for (ready = 0; ready < nw; ready++) {
 		if (worker_init(c, &c->workers[ready], win, ready + 1) != 0) {
 			worker_free(&c->workers[ready]);

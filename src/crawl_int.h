@@ -73,8 +73,6 @@ struct crawl {
 	struct limiter lim;       /* the limit of requests in flight (its own
 	                             lock; fixed when -c N: floor = ceiling) */
 	int lim_auto;             /* -c auto: workers feed lim */
-	size_t active;            /* workers that can run at once: the limit
-	                             is shared over this many (read-only) */
 	atomic_int stop;
 	atomic_int run_capped;    /* --max-items hit (logged once) */
 	atomic_uint_fast64_t roots_done, items, fetches, failed;

@@ -227,9 +227,6 @@ static size_t fit_fd_limit(const struct config *cfg)
 	struct rlimit rl;
 	size_t want = cfg->concurrency ? cfg->concurrency
 				       : cfg->max_concurrency;
-	/* each worker may hold its share of it: all of them together */
-	size_t act = crawl_active_workers(cfg->threads);
-	size_t conns = (want + act - 1) / act * cfg->threads;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return want;
 	if (rl.rlim_cur < rl.rlim_max) {
@@ -240,11 +237,10 @@ static size_t fit_fd_limit(const struct config *cfg)
 	int alerts = cfg->threshold >= 0 || cfg->subthread_threshold >= 0;
 	rlim_t reserve = FD_RESERVE + 2 * (rlim_t)cfg->threads +
 			 (alerts ? 3 * (rlim_t)cfg->alert_parallel : 0);
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= reserve + conns)
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= reserve + want)
 		return want;
 	size_t fit = rl.rlim_cur > reserve + 1
-		     ? (size_t)(rl.rlim_cur - reserve) * act / cfg->threads : 1;
-	fit = fit ? fit : 1;
+		     ? (size_t)(rl.rlim_cur - reserve) : 1;
 	log_error("too many open files for %s %zu with ulimit -n %llu: "
 		  "using %zu (lower it or raise ulimit -n)",
 		  cfg->concurrency ? "-c" : "--max-concurrency", want,
