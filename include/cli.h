@@ -58,7 +58,7 @@ struct config {
 #define CLI_DEFAULT_API "https://hacker-news.firebaseio.com/v0"
 #define CLI_DEFAULT_THREADS 4
 #define CLI_DEFAULT_CONCURRENCY auto
-#define CLI_DEFAULT_MAX_CONCURRENCY 2048
+#define CLI_DEFAULT_MAX_CONCURRENCY 1024
 #define CLI_DEFAULT_TIMEOUT_S 10
 #define CLI_DEFAULT_CONNECT_TIMEOUT_S 5
 #define CLI_DEFAULT_RETRIES 3

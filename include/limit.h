@@ -62,9 +62,10 @@ struct limiter {
 	double hold_until;       /* no second decrease before this time */
 	double overload_at;      /* the limit at the last overload cut */
 	double grow_after;       /* no rise before this time */
-	double latency_cut;      /* the mean that made the last latency cut,
-	                            0 when answers came back under it */
-	double cut_from;         /* the limit before it */
+	double latency_cut;      /* the mean that made the first of a series
+	                            of latency cuts, 0 when answers came
+	                            back within GROW_TOL */
+	double cut_from;         /* the limit before that cut */
 	int cut_slow_start;      /* and slow_start */
 	struct limit_batch win;  /* the window being filled */
 	size_t lo, hi;           /* range of the limit over the run */

@@ -21,12 +21,16 @@
  *          (the server took about what was answered: go just under it);
  *          slow start ends
  *   ratio > BACKOFF (2.0): limit *= max(0.5, GROW_TOL / ratio), once a
- *          round trip; slow start ends. When the window after such a cut
- *          is still over BACKOFF and no faster than 0.9x the one that
- *          made the cut, the slowness is not load (the least was a lucky
- *          window, or the server is that slow at any load, as with
- *          jittered answers): min = avg, and the cut is undone (the
- *          limit and slow start as they were before it)
+ *          round trip; slow start ends. When such cuts have halved the
+ *          limit (since answers were last within GROW_TOL) and answers
+ *          are no faster than 0.9x those of the first cut, the slowness
+ *          is not load (the least was a lucky window, or the server is
+ *          that slow at any load, as with jittered answers): min = avg,
+ *          and the cuts are undone (the limit and slow start as they
+ *          were before the first). Halving, not one cut: on a loaded
+ *          server one cut often leaves answers as slow for a while, and
+ *          taking that as the base walked it up to 160 ms at 0 ms on
+ *          loopback, and the limit to its ceiling
  *   otherwise, at most once a round trip (the answers to a rise take that
  *          long to come back), and when the window was limit-bound (a
  *          start was refused, or the in-flight count reached 90% of the
@@ -62,7 +66,7 @@
 #define PROBE_NEAR 0.8        /* "near": over this share of it */
 #define OVERLOAD_BETA 0.9     /* under the share the server answered */
 #define BOUND_SHARE 0.9       /* in flight / limit that makes it bound */
-#define REBASE_SHARE 0.9      /* a cut that left answers this slow... */
+#define REBASE_SHARE 0.9      /* cuts that left answers this slow... */
 
 static const char *const whys[] = {
 	[LIMIT_SAME] = "same", [LIMIT_GROW] = "grow",
@@ -136,12 +140,12 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 			f = (ok > 0.5 ? ok : 0.5) * OVERLOAD_BETA;
 			*why = LIMIT_OVERLOAD;
 			l->overload_at = lim;
-		} else if (l->latency_cut > 0 &&
+		} else if (l->latency_cut > 0 && lim <= l->cut_from / 2 + 1 &&
 			   avg >= REBASE_SHARE * l->latency_cut) {
-			/* the last cut did not make answers faster: not load,
-			 * but the least time was luck, or the server is this
-			 * slow at any load. Take it as the base, undo the
-			 * cut */
+			/* halving what is in flight did not make answers
+			 * faster: not load, but the least time was luck, or
+			 * the server is this slow at any load. Take it as the
+			 * base, undo the cuts */
 			l->min_ms = avg;
 			l->latency_cut = 0;
 			l->slow_start = l->cut_slow_start;
@@ -151,17 +155,19 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 			f = GROW_TOL / ratio;
 			f = f > 0.5 ? f : 0.5;
 			*why = LIMIT_LATENCY;
-			l->latency_cut = avg;
-			l->cut_from = lim;
-			l->cut_slow_start = l->slow_start;
+			if (l->latency_cut <= 0) {   /* a first cut */
+				l->latency_cut = avg;
+				l->cut_from = lim;
+				l->cut_slow_start = l->slow_start;
+			}
 		}
 		l->slow_start = 0;
 		/* a round trip: what is in flight was sent at the old limit */
 		l->hold_until = now_ms + (avg > l->min_ms ? avg : l->min_ms);
 		return lim * f;
 	}
-	if (!holding)
-		l->latency_cut = 0;  /* answers back under the tolerance */
+	if (!holding && ratio <= GROW_TOL)
+		l->latency_cut = 0;  /* answers back to health */
 	int bound = w->blocked > 0 ||
 		    (double)w->inflight_max >= BOUND_SHARE * lim;
 	if (!bound || now_ms < l->grow_after || holding)

@@ -659,7 +659,7 @@ START_TEST(test_item_caps)
 }
 END_TEST
 
-/* ulimit -n 64 with the default -c auto (ceiling 2048): the ceiling is
+/* ulimit -n 64 with the default -c auto (ceiling 1024): the ceiling is
  * sized to the limit at start-up and the cause named once, instead of
  * hundreds of "Couldn't connect" failures. hnbatch runs under prlimit(1)
  * (util-linux). */
@@ -695,7 +695,7 @@ START_TEST(test_open_files_limit)
 	json_object *r = record(res.out, 0);
 	ck_assert_int_eq(field(r, "comments"), 300);
 	json_object_put(r);
-	const char *why = "too many open files for --max-concurrency 2048 "
+	const char *why = "too many open files for --max-concurrency 1024 "
 			  "with ulimit -n 64";
 	char *at = strstr(res.err, why);
 	ck_assert_msg(at && !strstr(at + 1, why), "%s", res.err);

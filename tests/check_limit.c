@@ -181,6 +181,28 @@ START_TEST(latency_decreases)
 }
 END_TEST
 
+/* Answers as slow at any load (jittered, 45 ms on average) after a lucky
+ * first window of 12 ms: the cuts that do not make answers faster are
+ * undone once they have halved the limit, and 45 ms becomes the base;
+ * the limit never falls to the floor and ends at the ceiling. */
+START_TEST(slow_at_any_load_is_not_load)
+{
+	struct limiter l;
+	start(&l, 256, 8, 2048);
+	window(&l, 0, 64, 12, 0, NULL);
+	ck_assert_uint_eq(limit_get(&l), 512);
+	struct model m = { .base_ms = 45, .now = 12 };
+	size_t lo = limit_get(&l);
+	for (int i = 0; i < 60; i++) {
+		round_trip(&l, &m);
+		lo = limit_get(&l) < lo ? limit_get(&l) : lo;
+	}
+	ck_assert_uint_ge(lo, 128);
+	ck_assert_uint_eq(limit_get(&l), 2048);
+	limit_destroy(&l);
+}
+END_TEST
+
 /* A window that never filled the limit (too little work) does not grow
  * it, however fast the answers. */
 START_TEST(app_limited_holds)
@@ -361,6 +383,7 @@ int main(void)
 	tcase_add_test(tc, stops_where_latency_rises);
 	tcase_add_test(tc, overload_decreases_multiplicatively);
 	tcase_add_test(tc, latency_decreases);
+	tcase_add_test(tc, slow_at_any_load_is_not_load);
 	tcase_add_test(tc, app_limited_holds);
 	tcase_add_test(tc, floor_and_ceiling);
 	tcase_add_test(tc, finds_a_server_cap);
