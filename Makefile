@@ -158,7 +158,7 @@ clean:
 
 .PHONY: all hnbatch check checksrc fuzz fuzz-build bench demo install \
         uninstall clean
--include $(OBJ:.o=.d) $(TESTBIN:=.d) $(TESTLIB:.o=.d) $(FUZZOBJ:.o=.d)
+-include $(OBJ:.o=.d) $(TESTBIN:=.d) $(TESTLIB:.o=.d) $(FUZZOBJ:.o=.d) $(BUILD)/tests/hnfake.d
 
 # Keep the test objects between runs (make would delete them as intermediates).
 .SECONDARY:

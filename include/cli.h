@@ -23,7 +23,9 @@ struct config {
 	size_t nsrc;
 
 	const char *api;
-	size_t threads, concurrency;
+	size_t threads;
+	size_t concurrency;        /* 0: auto (adaptive, see limit.h) */
+	size_t max_concurrency;    /* auto's ceiling */
 	double timeout_s, connect_timeout_s;
 	unsigned retries;
 	size_t max_body;
@@ -57,7 +59,8 @@ struct config {
  * Plain literals: the table turns them into text with #. */
 #define CLI_DEFAULT_API "https://hacker-news.firebaseio.com/v0"
 #define CLI_DEFAULT_THREADS 4
-#define CLI_DEFAULT_CONCURRENCY 512
+#define CLI_DEFAULT_CONCURRENCY auto
+#define CLI_DEFAULT_MAX_CONCURRENCY 1024
 #define CLI_DEFAULT_TIMEOUT_S 10
 #define CLI_DEFAULT_CONNECT_TIMEOUT_S 5
 #define CLI_DEFAULT_RETRIES 3

@@ -57,7 +57,9 @@ struct fetched {
 struct crawl_opts {
 	const char *api;            /* base URL, no trailing slash */
 	size_t threads;             /* workers (>= 1) */
-	size_t concurrency;         /* requests in flight, all workers */
+	size_t concurrency;         /* requests in flight, all workers;
+	                               0: auto, found while crawling */
+	size_t max_concurrency;     /* auto's ceiling */
 	struct fetch_opts fetch;
 	unsigned retries;           /* extra attempts for transient failures */
 	struct backoff backoff;     /* retry waits; base_ms 0: backoff_fetch */

@@ -45,6 +45,9 @@ struct fetch_done {
 	long retry_after_s;      /* Retry-After in seconds, -1 when absent */
 	const char *errmsg;      /* curl's message when err != FETCH_OK */
 	double ms;               /* time the transfer took */
+	double answer_ms;        /* of which from the request sent to the
+	                            answer received (no wait for a connection
+	                            or a stream, no connecting) */
 };
 
 int fetch_global_init(void);      /* 0 or -1 */
@@ -78,6 +81,11 @@ int fetcher_stream(struct fetcher *f, const char *url, fetch_data_fn *on_data,
 void fetcher_abort(struct fetcher *f, void *user);
 
 size_t fetcher_inflight(const struct fetcher *f);
+
+/* The most transfers the caller will have in flight for now: over HTTP/2
+ * the fetcher opens as many connections as that needs, and no more (see
+ * fetch.c). Cheap when unchanged. */
+void fetcher_set_inflight_cap(struct fetcher *f, size_t cap);
 
 /* Drive transfers and wait up to timeout_ms for progress, for a wakeup, or
  * for one of the extra fds (poll(2) events in `events`; what happened is

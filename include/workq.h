@@ -8,6 +8,7 @@
 #define HNBATCH_WORKQ_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ struct workq {
 	size_t n, cap;      /* guarded by mu */
 	int closed;         /* guarded by mu */
 	int waiting;        /* guarded by mu: consumers blocked in cv */
+	atomic_size_t len;  /* n, written under mu, read without it */
 };
 
 int workq_init(struct workq *q);  /* 0, or -1 */
@@ -47,5 +49,9 @@ size_t workq_pop(struct workq *q, struct work *out, size_t max,
 /* Wake every waiter; later pops return only what is left, then 0. */
 void workq_close(struct workq *q);
 size_t workq_len(struct workq *q);
+
+/* Without the lock: whether the queue held work a moment ago (a hint for
+ * wakeups; the pop decides). */
+int workq_has_work(struct workq *q);
 
 #endif

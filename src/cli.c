@@ -62,7 +62,7 @@ struct opt {
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 
 static setter add_id, add_list, set_num, set_secs, set_str, set_flag,
-	set_api, set_format, show_help, show_version;
+	set_api, set_format, set_conc, show_help, show_version;
 
 /* How a row's value is parsed and stored (its set, field, lo and hi). */
 #define NUM(f, lo, hi)  set_num, FIELD(f), lo, hi       /* whole number */
@@ -90,9 +90,13 @@ static const struct opt opts[] = {
 
 	{ "threads", 't', "N", G_CRAWL, TEXT(CLI_DEFAULT_THREADS),
 	  "worker threads", NUM(threads, 1, 1024) },
-	{ "concurrency", 'c', "N", G_CRAWL, TEXT(CLI_DEFAULT_CONCURRENCY),
-	  "requests in flight, all workers together",
-	  NUM(concurrency, 1, 100000) },
+	{ "concurrency", 'c', "N|auto", G_CRAWL, TEXT(CLI_DEFAULT_CONCURRENCY),
+	  "requests in flight, all workers together; auto:\n"
+	  "found while crawling (-v logs each change)",
+	  set_conc, FIELD(concurrency), 1, 100000 },
+	{ "max-concurrency", 0, "N", G_CRAWL,
+	  TEXT(CLI_DEFAULT_MAX_CONCURRENCY), "the most -c auto goes to",
+	  NUM(max_concurrency, 1, 100000) },
 	{ "api", 0, "URL", G_CRAWL, CLI_DEFAULT_API,
 	  "API base; also the HNBATCH_API environment variable",
 	  set_api, FIELD(api), 0, 0 },
@@ -215,6 +219,17 @@ static int set_num(const struct opt *o, const char *a, struct config *cfg)
 		put(o, cfg, &v, sizeof v);      /* size_t, uint64_t, int64_t */
 	}
 	return 0;
+}
+
+/* -c: a whole number in [o->lo, o->hi], or "auto" (stored as 0). */
+static int set_conc(const struct opt *o, const char *a, struct config *cfg)
+{
+	size_t zero = 0;
+	if (strcmp(a, "auto") == 0) {
+		put(o, cfg, &zero, sizeof zero);
+		return 0;
+	}
+	return set_num(o, a, cfg);
 }
 
 /* Seconds: a number from 0.001 (1 ms: the finest a timer here takes; a

@@ -7,6 +7,13 @@
  * fetcher (one curl multi handle with a window of transfers), an item parser
  * and a heap of delayed retries; nothing of that is shared.
  *
+ * In flight: `lim` (limit.c) is the limit over all workers: fixed with
+ * -c N, adaptive with -c auto (workers feed it answer times). Its tokens
+ * are the atomic `inflight`; a worker's share is the limit over the
+ * threads, and a worker wakes another only when it holds its share with
+ * tokens and work left over, so threads the work does not need sleep
+ * (worker.c, admit.c).
+ *
  * Shared state and what guards it:
  *   q              the work queue (its own mutex); LIFO of struct work
  *   roots[i].fan   seen set (own mutex) + items outstanding (atomic)
@@ -22,6 +29,8 @@
  *                  main after join
  *   stop           atomic; set once (first reason wins) by crawl_finish()
  *   workers[i].hungry   atomic: worker i waits in curl with room to spare
+ *   lim            its own mutex; limit_get() lock-free
+ *   inflight       atomic: tokens of lim taken (compare-and-swap)
  *
  * Fan-in at every node: a worker that has an item's answer claims its
  * unseen kids in the root's seen set; when there are any, the item gets a
@@ -35,10 +44,10 @@
  * last root ends the crawl. A root's counters are also counted directly
  * per item, so a stopped crawl reports what it had.
  *
- * Wakeups: a worker blocked on the queue is woken by the queue's condvar; a
- * worker waiting in fetcher_wait() with room in its window (`hungry`) is
- * woken with fetcher_wakeup() by whoever pushes work, as many such workers
- * as the new items need.
+ * Wakeups: a worker that pushes kids starts them itself on its next turn;
+ * a worker waiting in fetcher_wait() with room in its share (`hungry`) is
+ * woken with fetcher_wakeup(), one at a time, by a worker that is at its
+ * share while tokens and queued work are left over.
  *
  * Shutdown: crawl_finish() sets `stop`, closes the queue (the exit sentinel
  * that wakes every waiter), wakes every fetcher and signals main. Workers
@@ -227,8 +236,15 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 	c->o = *o;
 	if (c->o.threads == 0)
 		c->o.threads = 1;
-	if (c->o.concurrency < c->o.threads)
-		c->o.threads = c->o.concurrency ? c->o.concurrency : 1;
+	if (c->o.concurrency && c->o.concurrency < c->o.threads)
+		c->o.threads = c->o.concurrency;
+	c->lim_auto = c->o.concurrency == 0;
+	struct limit_opts lo = { c->o.concurrency, c->o.concurrency,
+				 c->o.concurrency };
+	if (c->lim_auto)
+		lo = (struct limit_opts){ LIMIT_INITIAL, LIMIT_FLOOR,
+			c->o.max_concurrency ? c->o.max_concurrency
+					     : LIMIT_INITIAL };
 	if (c->o.backoff.base_ms <= 0)
 		c->o.backoff = backoff_fetch;
 	c->nroots = n;
@@ -236,7 +252,8 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 	c->t0 = clock_now_ms(); /* here, before any thread can read it */
 	c->roots = calloc(n ? n : 1, sizeof *c->roots);
 	c->results = calloc(n ? n : 1, sizeof *c->results);
-	if (!c->roots || !c->results || workq_init(&c->q) != 0 ||
+	if (!c->roots || !c->results || limit_init(&c->lim, &lo) != 0 ||
+	    workq_init(&c->q) != 0 ||
 	    pthread_mutex_init(&c->mu, NULL) != 0 ||
 	    clock_cond_init(&c->cv) != 0)
 		goto fail;
@@ -265,11 +282,10 @@ static size_t start_workers(struct crawl *c)
 		crawl_finish(c, CRAWL_ERROR);
 		return 0;
 	}
+	/* room for the ceiling's share: slots are set up as they are used */
+	size_t win = (c->lim.o.ceiling + nw - 1) / nw;
 	for (ready = 0; ready < nw; ready++) {
-		size_t win = c->o.concurrency / nw +
-			     (ready < c->o.concurrency % nw ? 1 : 0);
-		if (worker_init(c, &c->workers[ready], win ? win : 1,
-				ready + 1) != 0) {
+		if (worker_init(c, &c->workers[ready], win, ready + 1) != 0) {
 			worker_free(&c->workers[ready]);
 			log_error("cannot set up worker %zu", ready);
 			crawl_finish(c, CRAWL_ERROR);
@@ -431,10 +447,18 @@ void crawl_log_summary(struct crawl *c, long iteration)
 	if (iteration >= 0)
 		snprintf(it, sizeof it, "iteration %ld: ", iteration);
 	failures(&st, fails, sizeof fails);
-	log_info("%s%llu roots, %llu items, %llu fetches, %.2fs, %.0f items/s%s",
-		 it, (unsigned long long)st.roots, (unsigned long long)st.items,
-		 (unsigned long long)st.fetches, s,
-		 s > 0 ? (double)st.items / s : 0.0, fails);
+	char conc[96] = "";
+	if (c->lim_auto) {
+		size_t lo, hi, now;
+		unsigned n;
+		limit_range(&c->lim, &lo, &hi, &now, &n);
+		snprintf(conc, sizeof conc, ", concurrency auto %zu-%zu, "
+			 "settled at %zu", lo, hi, now);
+	}
+	log_info("%s%llu roots, %llu items, %llu fetches, %.2fs, %.0f items/s"
+		 "%s%s", it, (unsigned long long)st.roots,
+		 (unsigned long long)st.items, (unsigned long long)st.fetches,
+		 s, s > 0 ? (double)st.items / s : 0.0, conc, fails);
 }
 
 struct root_result *crawl_results(struct crawl *c, size_t *n)
@@ -472,6 +496,7 @@ void crawl_free(struct crawl *c)
 	free(c->results);
 	free(c->workers);
 	workq_destroy(&c->q);
+	limit_destroy(&c->lim);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c);

@@ -11,6 +11,7 @@
 #include "crawl.h"
 #include "fanin.h"
 #include "item.h"
+#include "limit.h"
 #include "workq.h"
 
 struct root {
@@ -52,6 +53,7 @@ struct worker {
 	struct item item;
 	char *url;                /* "API/item/" + room for "ID.json" */
 	uint64_t rng;
+	struct limit_batch batch; /* -c auto: measured since the last feed */
 	atomic_int hungry;
 };
 
@@ -68,9 +70,13 @@ struct crawl {
 	                             joined; read by finish() under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	struct limiter lim;       /* the limit of requests in flight (its own
+	                             lock; fixed when -c N: floor = ceiling) */
+	int lim_auto;             /* -c auto: workers feed lim */
 	atomic_int stop;
 	atomic_int run_capped;    /* --max-items hit (logged once) */
-	atomic_uint_fast64_t roots_done, items, fetches, failed, inflight;
+	atomic_uint_fast64_t roots_done, items, fetches, failed;
+	atomic_uint_fast64_t inflight;  /* the limit's tokens taken (worker.c) */
 	atomic_uint_fast64_t claimed;
 	atomic_uint_fast64_t by_reason[FAIL_NREASONS];
 	double t0;               /* set by crawl_new, read-only after */
@@ -99,6 +105,15 @@ void crawl_item_done(struct crawl *c, const struct work *w);
 /* crawl.c: count n items of root i as failed for `why`. */
 void crawl_count_failed(struct crawl *c, uint32_t root, enum fail_reason why,
 			uint64_t n);
+
+/* admit.c: take up to want tokens of the limit (the number taken; a
+ * refusal counted in the batch as blocked); the worker's share of the
+ * limit (what it may have in flight); wake one worker that waits with room
+ * to spare; hand the batch to the limiter (-c auto; -v logs a change). */
+size_t admit_tokens(struct worker *wk, size_t want);
+size_t admit_share(const struct worker *wk);
+void admit_wake_one(struct crawl *c, struct worker *self);
+void admit_feed(struct worker *wk);
 
 /* worker.c */
 int worker_init(struct crawl *c, struct worker *wk, size_t window,

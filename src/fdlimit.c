@@ -21,8 +21,8 @@ size_t fdlimit_fit(size_t want, size_t reserve, const char *what)
 		return want;
 	size_t fit = rl.rlim_cur > reserve + 1
 		     ? (size_t)(rl.rlim_cur - reserve) : 1;
-	log_error("too many open files for %s with ulimit -n %llu: using -c "
-		  "%zu (lower -c or raise ulimit -n)", what,
+	log_error("too many open files for %s with ulimit -n %llu: using "
+		  "%zu (lower it or raise ulimit -n)", what,
 		  (unsigned long long)rl.rlim_cur, fit);
 	return fit;
 }

@@ -20,6 +20,11 @@
  * curl_multi_perform() walks every transfer on each call). An eventfd in
  * the same epoll set is the wakeup.
  *
+ * HTTP/2: the connections to a server that multiplexes are capped with
+ * CURLMOPT_MAX_HOST_CONNECTIONS at what the fetcher's in-flight cap needs
+ * (h2conn.c says why, and how the server's stream cap is seen: a
+ * CURLOPT_PREREQFUNCTION reports each stream's connection).
+ *
  * Bodies: each slot collects its body in a buffer that grows as needed and
  * refuses anything over max_body, both from Content-Length
  * (CURLOPT_MAXFILESIZE) and while receiving, so a 50 MiB body is never held.
@@ -43,6 +48,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "h2conn.h"
 
 struct slot {
 	CURL *easy;
@@ -56,6 +62,8 @@ struct slot {
 	fetch_data_fn *on_data; /* a stream: bytes go here as they come */
 	void *data_arg;
 	char *url;
+	int port;            /* local port of its connection, once sent */
+	struct fetcher *f;
 	char err[CURL_ERROR_SIZE];
 };
 
@@ -72,6 +80,8 @@ struct fetcher {
 	int epfd;            /* curl's sockets and the wakeup eventfd */
 	int evfd;            /* fetcher_wakeup() writes here: any thread */
 	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
+	struct h2conn h2;    /* connections an HTTP/2 server needs */
+	long hostconns;      /* CURLMOPT_MAX_HOST_CONNECTIONS set, 0: none */
 };
 
 /* CURLMOPT_SOCKETFUNCTION: keep the epoll set in step with what curl wants
@@ -205,6 +215,17 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return s->cut ? 0 : n;
 }
 
+/* CURLOPT_PREREQFUNCTION: the request goes out on a connection. */
+static int on_prereq(void *arg, char *ip, char *local_ip, int port,
+		     int local_port)
+{
+	(void)ip, (void)local_ip, (void)port;
+	struct slot *s = arg;
+	s->port = local_port;
+	h2conn_stream(&s->f->h2, local_port, 1);
+	return CURL_PREREQFUNC_OK;
+}
+
 static int setup_easy(struct fetcher *f, struct slot *s)
 {
 	const struct fetch_opts *o = &f->opts;
@@ -213,6 +234,9 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 		return -1;
 	s->easy = e;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	s->f = f;
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, s);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
@@ -251,6 +275,7 @@ struct fetcher *fetcher_new(const struct fetch_opts *o, size_t window)
 	f->opts = *o;
 	f->window = window;
 	f->timer_due = -1;
+	h2conn_init(&f->h2);
 	f->epfd = epoll_create1(EPOLL_CLOEXEC);
 	f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	f->slots = calloc(window, sizeof *f->slots);
@@ -338,6 +363,16 @@ static void set_kind(struct fetcher *f, struct slot *s, fetch_data_fn *fn,
 			 (curl_off_t)(fn || o->discard_body ? 0 : o->max_body));
 }
 
+/* Cap the connections at what the in-flight cap needs (h2conn.c). */
+static void fit_connections(struct fetcher *f)
+{
+	long k = h2conn_connections(&f->h2);
+	if (k != f->hostconns &&
+	    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, k) ==
+	    CURLM_OK)
+		f->hostconns = k;
+}
+
 static int start(struct fetcher *f, const char *url, const char *post,
 		 void *user, fetch_data_fn *fn, void *arg)
 {
@@ -362,8 +397,12 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	/* Wait for a connection that may multiplex only where one can: over
 	 * TLS (HTTP/2 by ALPN). Over http:// (HTTP/1.1) a request would wait
 	 * for the first answer on a new connection, however slow it is. */
-	curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT,
-			 strncmp(url, "https://", 8) == 0 ? 1L : 0L);
+	int tls = strncmp(url, "https://", 8) == 0;
+	curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT, tls ? 1L : 0L);
+	if (tls && !f->h2.https) {
+		h2conn_url(&f->h2, 1);
+		fit_connections(f);
+	}
 	if (post) {
 		curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, f->json_hdr);
 		curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS, post);
@@ -521,6 +560,30 @@ static long retry_after(CURL *e)
 	return v;
 }
 
+void fetcher_set_inflight_cap(struct fetcher *f, size_t cap)
+{
+	if (cap == f->h2.cap)
+		return;
+	h2conn_cap(&f->h2, cap);
+	fit_connections(f);
+}
+
+/* A transfer ended: its stream is closed; the first answer says whether
+ * the server multiplexes; a server's lower stream cap may show. */
+static void stream_done(struct fetcher *f, struct slot *s, long status)
+{
+	h2conn_stream(&f->h2, s->port, -1);
+	s->port = 0;
+	long v = 0;
+	if (f->h2.mux < 0 && status > 0 &&
+	    curl_easy_getinfo(s->easy, CURLINFO_HTTP_VERSION, &v) == CURLE_OK)
+		h2conn_version(&f->h2, v == CURL_HTTP_VERSION_2_0);
+	/* in curl without a stream: the transfers but this one and the open */
+	size_t inmulti = f->window - f->nfree - 1;
+	h2conn_learn(&f->h2, inmulti > f->h2.open ? inmulti - f->h2.open : 0);
+	fit_connections(f);
+}
+
 int fetcher_next(struct fetcher *f, struct fetch_done *d)
 {
 	release_lent(f);
@@ -537,9 +600,12 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d)
 		d->user = s->user;
 		d->err = classify(rc, s);
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &d->status);
-		double secs = 0;
+		double secs = 0, pre = 0;
 		curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &secs);
+		curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME, &pre);
 		d->ms = secs * 1e3;
+		d->answer_ms = secs > pre ? (secs - pre) * 1e3 : 0;
+		stream_done(f, s, d->status);
 		d->retry_after_s = d->status == 429 || d->status == 503
 					   ? retry_after(e) : -1;
 		if (!s->buf) {

@@ -49,7 +49,8 @@ struct run {
 	struct crawl *cur;        /* guarded by mu */
 	struct lists *lists;      /* guarded by mu: lists being fetched */
 	struct watch *watch;      /* guarded by mu: --watch running */
-	size_t concurrency;       /* -c, fitted to the open files limit */
+	size_t concurrency;       /* -c (or auto's ceiling), fitted to the
+	                             open files limit */
 	int signo;                /* guarded by mu: first signal, 0 = none */
 	struct state *state;      /* --state FILE, or in memory with --period
 	                             and --threshold; NULL otherwise. Workers
@@ -176,9 +177,12 @@ static size_t fit_fd_limit(const struct config *cfg)
 	int alerts = cfg->threshold >= 0 || cfg->subthread_threshold >= 0;
 	size_t reserve = 16 + 2 * cfg->threads + cfg->nsrc +
 			 (alerts ? 3 * cfg->alert_parallel : 0);
-	char what[32];
-	snprintf(what, sizeof what, "-c %zu", cfg->concurrency);
-	return fdlimit_fit(cfg->concurrency, reserve, what);
+	size_t want = cfg->concurrency ? cfg->concurrency
+				       : cfg->max_concurrency;
+	char what[48];
+	snprintf(what, sizeof what, "%s %zu",
+		 cfg->concurrency ? "-c" : "--max-concurrency", want);
+	return fdlimit_fit(want, reserve, what);
 }
 
 /* Results to stdout (a table fitted to a terminal's width), or to -o
@@ -290,7 +294,8 @@ static int iteration(struct run *r, long iter)
 	struct crawl_opts co = {
 		.api = cfg->api,
 		.threads = cfg->threads,
-		.concurrency = r->concurrency,
+		.concurrency = cfg->concurrency ? r->concurrency : 0,
+		.max_concurrency = r->concurrency,
 		.fetch = fetch_opts_of(cfg),
 		.retries = cfg->retries,
 		.max_fetches = cfg->max_fetches,

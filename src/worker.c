@@ -4,16 +4,23 @@
  *
  * Threads: one thread per worker (worker_main); everything in struct worker
  * is its own (the fetcher, the transfer contexts, the parser, the retry
- * heap, the random state), except `hungry`, an atomic that other workers
- * read and clear to wake it (wake_hungry). The crawl's shared state is
- * described in crawl.c.
+ * heap, the random state, the limiter batch), except `hungry`, an atomic
+ * that other workers read and clear to wake it (admit.c). The crawl's
+ * shared state is described in crawl.c.
  *
- * A worker keeps up to `window` transfers in flight; failed transfers that
- * may succeed later wait in its retry heap (backoff, Retry-After honoured),
- * not in a sleep, so its other transfers go on. It returns at the top of its
- * loop once the crawl's `stop` is set, abandoning what is in flight; what it
- * never finished stays in its contexts and heap for crawl.c to report and
- * release after the join.
+ * In flight: a transfer needs a token of the crawl's limit (tokens: the
+ * atomic `inflight` under limit_get(), taken with a compare-and-swap
+ * before the pop) and room in the worker's share, the limit over the
+ * threads. A worker starts the
+ * kids it pushes itself, on its next turn; it wakes another worker only
+ * when it is at its share with tokens and queued work left over, so extra
+ * threads sleep unless the work needs them. Failed transfers that may
+ * succeed later wait in its retry heap (backoff, Retry-After honoured),
+ * not in a sleep, so its other transfers go on. Answer times and overloads
+ * go to the limiter in one batch a turn (-c auto). It returns at the top
+ * of its loop once the crawl's `stop` is set, abandoning what is in
+ * flight; what it never finished stays in its contexts and heap for
+ * crawl.c to report and release after the join.
  */
 #include <math.h>
 #include <stdio.h>
@@ -130,10 +137,12 @@ static void retry_or_fail(struct worker *wk, const struct work *w,
 
 /* ---- starting transfers ---- */
 
+/* Start w with a token already taken (given back when it does not run). */
 static void start_work(struct worker *wk, const struct work *w)
 {
 	struct crawl *c = wk->c;
 	if (atomic_load(&c->stop)) {
+		atomic_fetch_sub(&c->inflight, 1);
 		/* kept, so that crawl.c can report and release it */
 		if (heap_push(wk, INFINITY, w) != 0)
 			abort(); /* cannot keep the count honest otherwise */
@@ -159,26 +168,8 @@ static void start_work(struct worker *wk, const struct work *w)
 		atomic_fetch_add(&c->roots[w->root].fetches, 1);
 	if (fetcher_get(wk->f, wk->url, &wk->ctx[k]) != 0) {
 		wk->ctx_free[wk->nctx_free++] = k;
+		atomic_fetch_sub(&c->inflight, 1);
 		fail_item(wk, w, FAIL_NOMEM, "cannot start request");
-		return;
-	}
-	atomic_fetch_add(&c->inflight, 1);
-}
-
-/* Wake enough workers that wait in curl with room to spare to take n new
- * items: one per window's worth, not all of them. The exchange clears the
- * flag, so two pushers never both wake the same worker for nothing; the
- * worker sets it again before its next pop. */
-static void wake_hungry(struct crawl *c, struct worker *self, size_t n)
-{
-	size_t need = (n + self->window - 1) / self->window;
-	size_t start = (size_t)(self - c->workers);
-	for (size_t k = 1; k < c->nworkers && need > 0; k++) {
-		struct worker *o = &c->workers[(start + k) % c->nworkers];
-		if (atomic_load(&o->hungry) && atomic_exchange(&o->hungry, 0)) {
-			fetcher_wakeup(o->f);
-			need--;
-		}
 	}
 }
 
@@ -262,8 +253,8 @@ static void push_kids(struct worker *wk, const struct work *w,
 			  (unsigned long long)w->id, ok);
 		ok = 0;
 	}
-	if (ok)
-		wake_hungry(c, wk, ok);
+	/* no wakeup: this worker takes them on its next turn, and wakes
+	 * another only if it cannot (take_work) */
 	/* the kids not pushed are failed ones: account them into the node */
 	for (size_t i = ok; i < n; i++) {
 		struct work k = { .id = it->kids[i], .parent = node,
@@ -345,6 +336,12 @@ static void handle(struct worker *wk, const struct fetch_done *d)
 	struct work w = *slot;
 	wk->ctx_free[wk->nctx_free++] = (size_t)(slot - wk->ctx);
 	atomic_fetch_sub(&c->inflight, 1);
+	if (d->err == FETCH_TIMEOUT || d->status == 429 || d->status == 503) {
+		wk->batch.overload++;
+	} else if (d->err == FETCH_OK) {
+		wk->batch.n++;
+		wk->batch.sum_ms += d->answer_ms;
+	}
 
 	/* "started +T ms" (since the crawl began) lets a reader line up a
 	 * chain of requests: see scripts/critical-path. */
@@ -375,32 +372,45 @@ static void handle(struct worker *wk, const struct fetch_done *d)
 
 /* ---- the worker loop ---- */
 
-/* Start what is due in the heap and what the queue has room for. Returns
- * 1 when the loop should look again before waiting in curl. */
+/* Start what is due in the heap and what the queue has, as far as the
+ * limit's tokens and this worker's share go; wake another worker when
+ * work and tokens are left over. Returns the ms to wait in curl: -1 for
+ * as long as it takes, 0 to look again at once. */
 static int take_work(struct worker *wk)
 {
 	struct crawl *c = wk->c;
 	double now = clock_now_ms();
-	while (wk->nheap && wk->heap[0].due <= now &&
-	       fetcher_inflight(wk->f) < wk->window) {
+	size_t mine = admit_share(wk), busy = fetcher_inflight(wk->f);
+	size_t room = busy < mine ? mine - busy : 0;
+	int due = wk->nheap && wk->heap[0].due <= now;
+	while (due && room > 0 && admit_tokens(wk, 1) == 1) {
 		struct work w = heap_pop(wk);
 		start_work(wk, &w);
+		room--;
+		due = wk->nheap && wk->heap[0].due <= now;
 	}
-	size_t room = wk->window - fetcher_inflight(wk->f);
-	if (room == 0)
-		return 0;
-	int tmo = 0;
-	if (fetcher_inflight(wk->f) == 0) {
-		tmo = -1;
-		if (wk->nheap)
-			tmo = (int)fmax(1.0, ceil(wk->heap[0].due - now));
+	/* hungry before the pop: a waker after our pop sees it */
+	atomic_store(&wk->hungry, room > 0);
+	size_t n = 0, tokens = room ? admit_tokens(wk, room) : 0;
+	if (tokens) {
+		n = workq_pop(&c->q, wk->popbuf, tokens, 0);
+		if (n < tokens)
+			atomic_fetch_sub(&c->inflight, tokens - n);
+		for (size_t i = 0; i < n; i++)
+			start_work(wk, &wk->popbuf[i]);
 	}
-	/* hungry before the pop: a push after our pop sees it */
-	atomic_store(&wk->hungry, tmo == 0);
-	size_t n = workq_pop(&c->q, wk->popbuf, room, tmo);
-	for (size_t i = 0; i < n; i++)
-		start_work(wk, &wk->popbuf[i]);
-	return n == 0 && tmo != 0; /* woke empty-handed: re-check */
+	busy = fetcher_inflight(wk->f);
+	if (busy >= mine && workq_has_work(&c->q) &&
+	    atomic_load(&c->inflight) < limit_get(&c->lim))
+		admit_wake_one(c, wk); /* at my share; tokens, work left */
+	atomic_store(&wk->hungry, busy < mine);
+	if (due && !busy)
+		return 5;         /* retries due, no token: look again soon */
+	if (busy)
+		return 1000;
+	if (wk->nheap)
+		return (int)fmax(1.0, ceil(wk->heap[0].due - now));
+	return -1;
 }
 
 void *worker_main(void *arg)
@@ -410,14 +420,11 @@ void *worker_main(void *arg)
 	struct fetch_done d;
 
 	while (!atomic_load(&c->stop)) {
-		if (take_work(wk) || fetcher_inflight(wk->f) == 0)
-			continue;
-		atomic_store(&wk->hungry,
-			     fetcher_inflight(wk->f) < wk->window);
-		int wait_ms = 1000;
-		if (wk->nheap)
+		int wait_ms = take_work(wk);
+		if (wait_ms > 0 && wk->nheap)
 			wait_ms = (int)fmin(wait_ms, fmax(0.0,
 				ceil(wk->heap[0].due - clock_now_ms())));
+		fetcher_set_inflight_cap(wk->f, admit_share(wk));
 		if (fetcher_wait(wk->f, wait_ms, NULL, NULL, NULL, 0) != 0) {
 			log_error("worker: waiting for transfers failed");
 			crawl_finish(c, CRAWL_ERROR);
@@ -426,6 +433,7 @@ void *worker_main(void *arg)
 		atomic_store(&wk->hungry, 0);
 		while (fetcher_next(wk->f, &d))
 			handle(wk, &d);
+		admit_feed(wk);
 	}
 	atomic_store(&wk->hungry, 0);
 	return NULL;

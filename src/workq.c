@@ -1,6 +1,7 @@
 /* workq.c — LIFO work queue (see workq.h).
- * Locking: every field is guarded by q->mu; the condition variable cv is
- * signalled on push (when someone waits) and broadcast on close. */
+ * Locking: every field is guarded by q->mu (`len` mirrors n for readers
+ * without it); the condition variable cv is signalled on push (when someone
+ * waits) and broadcast on close. */
 #include "workq.h"
 
 #include <errno.h>
@@ -55,6 +56,7 @@ int workq_push(struct workq *q, const struct work *w, size_t n)
 	}
 	memcpy(q->v + q->n, w, n * sizeof *w);
 	q->n += n;
+	atomic_store_explicit(&q->len, q->n, memory_order_relaxed);
 	if (q->waiting) {
 		if (n > 1)
 			must(pthread_cond_broadcast(&q->cv));
@@ -87,6 +89,7 @@ size_t workq_pop(struct workq *q, struct work *out, size_t max,
 	for (size_t i = 0; i < k; i++)
 		out[i] = q->v[q->n - 1 - i];
 	q->n -= k;
+	atomic_store_explicit(&q->len, q->n, memory_order_relaxed);
 	if (q->cap > 4096 && q->n < q->cap / 8) {
 		size_t cap = q->cap / 2;
 		struct work *v = realloc(q->v, cap * sizeof *v);
@@ -105,6 +108,11 @@ void workq_close(struct workq *q)
 	q->closed = 1;
 	must(pthread_cond_broadcast(&q->cv));
 	must(pthread_mutex_unlock(&q->mu));
+}
+
+int workq_has_work(struct workq *q)
+{
+	return atomic_load_explicit(&q->len, memory_order_relaxed) > 0;
 }
 
 size_t workq_len(struct workq *q)

@@ -669,9 +669,10 @@ START_TEST(test_item_caps)
 }
 END_TEST
 
-/* ulimit -n 64 with the default -c 512: the window is sized to the limit
- * at start-up and the cause named once, instead of hundreds of "Couldn't
- * connect" failures. hnbatch runs under prlimit(1) (util-linux). */
+/* ulimit -n 64 with the default -c auto (ceiling 1024): the ceiling is
+ * sized to the limit at start-up and the cause named once, instead of
+ * hundreds of "Couldn't connect" failures. hnbatch runs under prlimit(1)
+ * (util-linux). */
 START_TEST(test_open_files_limit)
 {
 	struct fakeapi *api = fakeapi_start();
@@ -704,7 +705,8 @@ START_TEST(test_open_files_limit)
 	json_object *r = record(res.out, 0);
 	ck_assert_int_eq(field(r, "comments"), 300);
 	json_object_put(r);
-	const char *why = "too many open files for -c 512 with ulimit -n 64";
+	const char *why = "too many open files for --max-concurrency 1024 "
+			  "with ulimit -n 64";
 	char *at = strstr(res.err, why);
 	ck_assert_msg(at && !strstr(at + 1, why), "%s", res.err);
 	ck_assert_ptr_null(strstr(res.err, "Couldn't connect"));

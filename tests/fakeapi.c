@@ -542,6 +542,16 @@ static int answer(struct fakeapi *api, struct route *rt, int is_item,
 		api->st.injected++;
 		return 0;
 	}
+	if (is_item && api->inprogress_cap &&
+	    api->st.inflight_now > api->inprogress_cap) {
+		/* over the cap: 503 at once (no delay), like a server that
+		 * limits the requests in progress */
+		r->act = ACT_FAIL;
+		r->status = 503;
+		r->f.delay_ms = 0;
+		api->st.capped++;
+		return 0;
+	}
 	if (f && n - f->f.drop_first - f->f.fail_first <= f->f.null_first) {
 		r->act = ACT_BODY;            /* not there yet: `null` */
 		r->status = MHD_HTTP_OK;
@@ -1196,6 +1206,13 @@ int fakeapi_fault_default(struct fakeapi *api, const struct fakeapi_fault *f)
 	rc = set_fault(&api->def_fault, f);
 	fa_unlock(api);
 	return rc;
+}
+
+void fakeapi_cap(struct fakeapi *api, unsigned n)
+{
+	fa_lock(api);
+	api->inprogress_cap = n;
+	fa_unlock(api);
 }
 
 void fakeapi_random_fail(struct fakeapi *api, double rate, uint64_t seed,

@@ -126,6 +126,12 @@ int fakeapi_fault_default(struct fakeapi *api, const struct fakeapi_fault *f);
 void fakeapi_random_fail(struct fakeapi *api, double rate, uint64_t seed,
 			 unsigned status);
 
+/* Answer an item request with 503 at once (no delay, no body of its
+ * own) when more than n requests are in progress with it (delayed ones
+ * included), as a server that limits its requests in progress does;
+ * counted in `capped`. n = 0 turns it off. */
+void fakeapi_cap(struct fakeapi *api, unsigned n);
+
 /* Counters. */
 struct fakeapi_stats {
 	uint64_t requests;        /* every request, any path */
@@ -134,6 +140,7 @@ struct fakeapi_stats {
 	                             maxitem or updates (not a stream) */
 	uint64_t not_found;       /* answered 404 */
 	uint64_t injected;        /* answered with an injected failure status */
+	uint64_t capped;          /* answered 503 over fakeapi_cap() */
 	uint64_t dropped;         /* closed without an answer (drop_first) */
 	uint64_t unanswered;      /* ended before the whole answer was sent
 	                             (client gone, error), drops and streams

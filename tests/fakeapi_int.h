@@ -53,6 +53,7 @@ struct fakeapi {
 	struct arena *arenas;
 	struct fault *def_fault;
 	double rnd_rate;
+	unsigned inprogress_cap;      /* fakeapi_cap(); 0: none */
 	uint64_t rnd_state;
 	unsigned rnd_status;
 	struct fakeapi_stats st;

@@ -1,0 +1,239 @@
+/* limit.c — the adaptive concurrency limit (`-c auto`), see limit.h.
+ *
+ * DESIGN
+ * In the spirit of TCP Vegas, Netflix's concurrency-limits (Gradient2) and
+ * Envoy's adaptive concurrency filter: the limit rises while the answers
+ * come as fast as the fastest seen, stops where they slow down, and falls
+ * multiplicatively on overload. Workers measure each answer's time from
+ * the request sent to the answer received (no time in hnbatch's queue, in
+ * curl's or on connecting) and hand batches over; the limiter cuts them
+ * into windows of W answers, W = limit/4 within [WIN_MIN = 32, WIN_MAX =
+ * 256] (about a quarter of a round trip at full pipe; 32 answers keep a
+ * window's mean steady when answer times vary), and judges each window:
+ *
+ *   avg    the window's mean answer time; min = the least avg seen so far
+ *   ratio  avg / (min + SLACK_MS): how much slower than unloaded; SLACK_MS
+ *          (5 ms): answers a few ms slower than the fastest are no load
+ *          worth a cut (on loopback at 0 ms they are the client's own
+ *          turn-around, and cutting there only costs CPU per answer)
+ *   overload (any timeout, 429 or 503 in the window, and no decrease in
+ *          the last round trip): limit *= max(0.5, share answered) * 0.9
+ *          (the server took about what was answered: go just under it);
+ *          slow start ends
+ *   ratio > BACKOFF (2.0): limit *= max(0.5, GROW_TOL / ratio), once a
+ *          round trip; slow start ends. When such cuts have halved the
+ *          limit (since answers were last within GROW_TOL) and answers
+ *          are no faster than 0.9x those of the first cut, the slowness
+ *          is not load (the least was a lucky window, or the server is
+ *          that slow at any load, as with jittered answers): min = avg,
+ *          and the cuts are undone (the limit and slow start as they
+ *          were before the first). Halving, not one cut: on a loaded
+ *          server one cut often leaves answers as slow for a while, and
+ *          taking that as the base walked it up to 160 ms at 0 ms on
+ *          loopback, and the limit to its ceiling
+ *   otherwise, at most once a round trip (the answers to a rise take that
+ *          long to come back), and when the window was limit-bound (a
+ *          start was refused, or the in-flight count reached 90% of the
+ *          limit; a window that did not fill the limit says nothing):
+ *          slow start, ratio <= SS_TOL (1.25): limit *= 2
+ *          ratio <= GROW_TOL (1.5): limit *= 1 + 1/8 (SS_TOL passed: slow
+ *          start ends); past 0.8 x the limit of the last overload cut,
+ *          limit = limit * (1 + 1/32) + 1, probing slowly where 503s were
+ *          else: hold
+ * always within [floor, ceiling]. A crawl is short (tens of round trips),
+ * so the limit starts at a useful size and doubles, rather than creeping up
+ * one by one as TCP's congestion avoidance does. The tolerance is wide
+ * (answers up to 1.5x the least) because on a busy client part of the
+ * answer time is the client's own: the knee is where they double.
+ *
+ * Threads: any worker calls limit_feed() (a batch per turn of its loop, not
+ * per answer) and limit_get() (an atomic load). `mu` guards every field
+ * but `cur`, which is written under `mu` and read without it.
+ */
+#include "limit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WIN_MIN 32
+#define WIN_MAX 256
+#define SLACK_MS 5.0
+#define SS_TOL 1.25
+#define GROW_TOL 1.5
+#define BACKOFF 2.0
+#define GROW_STEP 0.125       /* steady growth per window */
+#define PROBE_STEP 0.03125    /* growth near the last overload */
+#define PROBE_NEAR 0.8        /* "near": over this share of it */
+#define OVERLOAD_BETA 0.9     /* under the share the server answered */
+#define BOUND_SHARE 0.9       /* in flight / limit that makes it bound */
+#define REBASE_SHARE 0.9      /* cuts that left answers this slow... */
+
+static const char *const whys[] = {
+	[LIMIT_SAME] = "same", [LIMIT_GROW] = "grow",
+	[LIMIT_LATENCY] = "latency", [LIMIT_OVERLOAD] = "overload",
+};
+
+const char *limit_why_str(enum limit_why w)
+{
+	return w <= LIMIT_OVERLOAD ? whys[w] : "?";
+}
+
+static double clamp(const struct limiter *l, double v)
+{
+	if (v < (double)l->o.floor)
+		v = (double)l->o.floor;
+	if (v > (double)l->o.ceiling)
+		v = (double)l->o.ceiling;
+	return v;
+}
+
+int limit_init(struct limiter *l, const struct limit_opts *o)
+{
+	memset(l, 0, sizeof *l);
+	l->o = *o;
+	if (l->o.floor < 1)
+		l->o.floor = 1;
+	if (l->o.ceiling < l->o.floor)
+		l->o.ceiling = l->o.floor;
+	l->limit = clamp(l, (double)o->initial);
+	l->slow_start = 1;
+	l->lo = l->hi = (size_t)l->limit;
+	atomic_init(&l->cur, (size_t)l->limit);
+	return pthread_mutex_init(&l->mu, NULL) == 0 ? 0 : -1;
+}
+
+void limit_destroy(struct limiter *l)
+{
+	pthread_mutex_destroy(&l->mu);
+}
+
+size_t limit_get(struct limiter *l)
+{
+	return atomic_load_explicit(&l->cur, memory_order_relaxed);
+}
+
+static size_t window_size(const struct limiter *l)
+{
+	size_t w = (size_t)(l->limit / 4);
+	return w < WIN_MIN ? WIN_MIN : w > WIN_MAX ? WIN_MAX : w;
+}
+
+/* The new limit for the whole window l->win, judged at now_ms. */
+static double judge(struct limiter *l, double now_ms, enum limit_why *why)
+{
+	const struct limit_batch *w = &l->win;
+	double lim = l->limit;
+	double avg = w->n ? w->sum_ms / (double)w->n : l->last_avg_ms;
+	if (w->n && (l->min_ms <= 0 || avg < l->min_ms))
+		l->min_ms = avg;
+	if (w->n)
+		l->last_avg_ms = avg;
+	double ratio = l->min_ms > 0 ? avg / (l->min_ms + SLACK_MS) : 1.0;
+	int holding = now_ms < l->hold_until;
+	*why = LIMIT_SAME;
+	if (w->overload || ratio > BACKOFF) {
+		if (holding)
+			return lim; /* answers to what was sent before a cut */
+		double f;
+		if (w->overload) {
+			double ok = (double)w->n / (double)(w->n + w->overload);
+			f = (ok > 0.5 ? ok : 0.5) * OVERLOAD_BETA;
+			*why = LIMIT_OVERLOAD;
+			l->overload_at = lim;
+		} else if (l->latency_cut > 0 && lim <= l->cut_from / 2 + 1 &&
+			   avg >= REBASE_SHARE * l->latency_cut) {
+			/* halving what is in flight did not make answers
+			 * faster: not load, but the least time was luck, or
+			 * the server is this slow at any load. Take it as the
+			 * base, undo the cuts */
+			l->min_ms = avg;
+			l->latency_cut = 0;
+			l->slow_start = l->cut_slow_start;
+			*why = LIMIT_GROW;
+			return l->cut_from > lim ? l->cut_from : lim;
+		} else {
+			f = GROW_TOL / ratio;
+			f = f > 0.5 ? f : 0.5;
+			*why = LIMIT_LATENCY;
+			if (l->latency_cut <= 0) {   /* a first cut */
+				l->latency_cut = avg;
+				l->cut_from = lim;
+				l->cut_slow_start = l->slow_start;
+			}
+		}
+		l->slow_start = 0;
+		/* a round trip: what is in flight was sent at the old limit */
+		l->hold_until = now_ms + (avg > l->min_ms ? avg : l->min_ms);
+		return lim * f;
+	}
+	if (!holding && ratio <= GROW_TOL)
+		l->latency_cut = 0;  /* answers back to health */
+	int bound = w->blocked > 0 ||
+		    (double)w->inflight_max >= BOUND_SHARE * lim;
+	if (!bound || now_ms < l->grow_after || holding)
+		return lim;
+	/* grow once a round trip: the answers to a rise take that long */
+	l->grow_after = now_ms + avg;
+	if (l->slow_start && ratio <= SS_TOL) {
+		*why = LIMIT_GROW;
+		return lim * 2;
+	}
+	l->slow_start = 0;
+	if (ratio <= GROW_TOL) {
+		*why = LIMIT_GROW;
+		if (l->overload_at > 0 && lim >= PROBE_NEAR * l->overload_at)
+			return lim * (1 + PROBE_STEP) + 1;
+		return lim * (1 + GROW_STEP);
+	}
+	return lim;
+}
+
+int limit_feed(struct limiter *l, double now_ms, const struct limit_batch *b,
+	       struct limit_change *ch)
+{
+	int changed = 0;
+	pthread_mutex_lock(&l->mu);
+	/* mu is held: the window and the limit are ours */
+	l->win.n += b->n;
+	l->win.sum_ms += b->sum_ms;
+	l->win.overload += b->overload;
+	l->win.blocked += b->blocked;
+	if (b->inflight_max > l->win.inflight_max)
+		l->win.inflight_max = b->inflight_max;
+	if (l->win.n + l->win.overload >= window_size(l)) {
+		enum limit_why why;
+		size_t from = (size_t)l->limit;
+		double next = clamp(l, judge(l, now_ms, &why));
+		if (ch)
+			*ch = (struct limit_change){
+				.why = why, .from = from, .to = (size_t)next,
+				.avg_ms = l->win.n ? l->win.sum_ms /
+						     (double)l->win.n : 0,
+				.min_ms = l->min_ms,
+				.overload = l->win.overload, .n = l->win.n };
+		l->limit = next;
+		memset(&l->win, 0, sizeof l->win);
+		if ((size_t)next != from) {
+			changed = 1;
+			l->changes++;
+			if ((size_t)next < l->lo)
+				l->lo = (size_t)next;
+			if ((size_t)next > l->hi)
+				l->hi = (size_t)next;
+			atomic_store(&l->cur, (size_t)next);
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+	return changed;
+}
+
+void limit_range(struct limiter *l, size_t *lo, size_t *hi, size_t *now,
+		 unsigned *changes)
+{
+	pthread_mutex_lock(&l->mu);
+	*lo = l->lo;
+	*hi = l->hi;
+	*now = (size_t)l->limit;
+	*changes = l->changes;
+	pthread_mutex_unlock(&l->mu);
+}
