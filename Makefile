@@ -65,7 +65,7 @@ $(BUILD)/hnfake: $(BUILD)/tests/hnfake.o $(TESTLIB) $(LIBOBJ)
 # token in HNBATCH_TEST_RUN that every process it starts inherits; a process
 # still carrying it after the suite ended outlived its test: it is killed
 # and the suite fails (tests/leftovers.sh).
-check: $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
+check: checksrc $(BUILD)/hnbatch $(BUILD)/hnfake $(TESTBIN)
 	@fail=""; for t in $(TESTBIN); do \
 	  echo "== $$t"; tok="$(CURDIR)/$$t:$$$$"; \
 	  HNBATCH_TEST_RUN=$$tok \
@@ -127,8 +127,8 @@ fuzz: $(FUZZBIN)
 	  grep -E '^#[0-9]+.*DONE|^Done' $(FUZZDIR)/$$n.log | tail -2; \
 	done
 
-# The house style that a script can see (scripts/checksrc: FILE:LINE: problem).
-# Not part of check yet.
+# The house style that a script can see (scripts/checksrc: FILE:LINE:
+# problem); make check runs it first.
 checksrc:
 	scripts/checksrc
 

@@ -1,9 +1,10 @@
-/* cli.c — command-line parsing: one table of options (opts[] below) gives
+/* cli.c — command-line parsing: one table of options (cli_opts[] below) gives
  * getopt_long its options, struct config its defaults and --help its text.
  * Options and files are taken in command-line order.  Main thread only,
  * before any other thread starts.  Every error names the option and the bad
  * value. */
 #include "cli.h"
+#include "cli_int.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -19,46 +20,6 @@
 #define TEXT_(x) #x
 #define TEXT(x) TEXT_(x)        /* a CLI_DEFAULT_* number as text */
 
-/* The sections of --help, in order. */
-enum group { G_INPUT, G_CRAWL, G_OUTPUT, G_ALERTS, G_PERIODIC, G_OTHER,
-	     NGROUPS };
-
-static const struct {
-	const char *title;
-	const char *operand, *operand_help;   /* a non-option entry, first */
-} groups[NGROUPS] = {
-	[G_INPUT] = { "Input (a root given twice is counted once; results keep "
-		      "input order):\n", "  FILE",
-		      "ids one per line: 8863 or an HN link\n"
-		      "(https://news.ycombinator.com/item?id=8863);\n"
-		      "blank and '#' lines skipped; '-' is standard input" },
-	[G_CRAWL] = { "Crawl:\n" },
-	[G_OUTPUT] = { "Output:\n" },
-	[G_ALERTS] = { "Alerts:\n" },
-	[G_PERIODIC] = { "Periodic and watch:\n" },
-	[G_OTHER] = { "" },
-};
-
-struct opt;
-
-/* Parses arg (NULL for an option without one) and stores it. Returns 0,
- * -1 on a bad value (message printed), 1 when the run is over (exit 0). */
-typedef int setter(const struct opt *o, const char *arg, struct config *cfg);
-
-/* One option: how it is spelled, shown in --help, parsed and stored. */
-struct opt {
-	const char *name;       /* long name, without "--" */
-	char letter;            /* short option, or 0 */
-	const char *arg;        /* its argument in --help; NULL: takes none */
-	enum group group;       /* its --help section */
-	const char *dflt;       /* default, as text given to set; NULL: none */
-	const char *help;       /* NULL: shown on the previous row's line */
-	setter *set;
-	size_t off, size;       /* the struct config field it sets: FIELD() */
-	uint64_t lo, hi;        /* set_num: the range; set_flag: lo is stored;
-				 * set_secs: lo = 1 when 0 is allowed */
-};
-
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 
 static setter add_id, add_list, set_num, set_secs, set_str, set_flag,
@@ -73,7 +34,7 @@ static setter add_id, add_list, set_num, set_secs, set_str, set_flag,
 #define CALL(fn)        fn, 0, 0, 0, 0                  /* fn does it */
 #define LIST            add_list, 0, 0, 1, 500          /* --top N... */
 
-static const struct opt opts[] = {
+const struct opt cli_opts[] = {
 /*	  name, letter, arg, group, default,
 	  help, how */
 	{ "id", 0, "ID", G_INPUT, NULL,
@@ -175,14 +136,15 @@ static const struct opt opts[] = {
 	  "version, with the libcurl and json-c versions",
 	  CALL(show_version) },
 };
-#define NOPTS (sizeof opts / sizeof opts[0])
+#define NOPTS (sizeof cli_opts / sizeof cli_opts[0])
+const size_t cli_nopts = NOPTS;
 
 /* Copy the n bytes at v into o's field; the table must match the field. */
 static void put(const struct opt *o, struct config *cfg, const void *v,
 		size_t n)
 {
 	if (o->size != n)
-		abort();        /* a row of opts[] with the wrong field */
+		abort();        /* a row of cli_opts[] with the wrong field */
 	memcpy((char *)cfg + o->off, v, n);
 }
 
@@ -330,89 +292,6 @@ static int add_list(const struct opt *o, const char *a, struct config *cfg)
 	abort();        /* a list option without its list */
 }
 
-#define COLS 80         /* --help fits in this many columns */
-#define HELP_AT 24      /* help starts in this column... */
-#define HELP_AT_LONG 26 /* ...or in this one after a longer label */
-
-/* One entry of --help: label, then help, whose lines ('\n') start in column
- * HELP_AT.  The first line goes beside the label when it fits, else on the
- * next line.  The default, when there is one, ends the last line, or goes on
- * a line of its own when that would pass COLS. */
-static void entry(FILE *f, const char *label, const char *help,
-		  const char *dflt)
-{
-	int col = (int)strlen(label);
-	int at = col + 2 <= HELP_AT ? HELP_AT
-		 : col + 2 < HELP_AT_LONG ? HELP_AT_LONG : col + 2;
-	int n = (int)strcspn(help, "\n");
-	fputs(label, f);
-	if (at + n > COLS) {
-		fputc('\n', f);
-		col = 0;
-		at = HELP_AT;
-	}
-	for (;;) {
-		fprintf(f, "%*s%.*s", at - col, "", n, help);
-		col = at + n;
-		if (help[n] == '\0')
-			break;
-		help += n + 1;
-		n = (int)strcspn(help, "\n");
-		fputc('\n', f);
-		col = 0;
-		at = HELP_AT;
-	}
-	if (dflt && col + (int)strlen(" (default )") + (int)strlen(dflt) > COLS)
-		fprintf(f, "\n%*s(default %s)", HELP_AT, "", dflt);
-	else if (dflt)
-		fprintf(f, " (default %s)", dflt);
-	fputc('\n', f);
-}
-
-/* The row o, with the rows after it that have no help of their own on the
- * same line ("--top N, --new N, ..."). */
-static void usage_row(FILE *f, const struct opt *o)
-{
-	char label[COLS + 1];
-	size_t n = o->letter ? (size_t)snprintf(label, sizeof label, "  -%c, ",
-						o->letter)
-			     : (size_t)snprintf(label, sizeof label, "      ");
-	const struct opt *r = o;
-	do {
-		n += (size_t)snprintf(label + n, sizeof label - n, "%s--%s%s%s",
-				      r == o ? "" : ", ", r->name,
-				      r->arg ? " " : "", r->arg ? r->arg : "");
-		if (n >= sizeof label)
-			abort();        /* a label wider than --help */
-	} while (++r < opts + NOPTS && !r->help);
-	entry(f, label, o->help, o->dflt);
-}
-
-void cli_usage(FILE *f)
-{
-	fputs("Usage: hnbatch [OPTIONS] [FILE...]\n"
-	      "Count the comments of Hacker News posts by crawling their "
-	      "comment trees.\n", f);
-	for (int g = 0; g < NGROUPS; g++) {
-		fprintf(f, "\n%s", groups[g].title);
-		if (groups[g].operand)
-			entry(f, groups[g].operand, groups[g].operand_help,
-			      NULL);
-		for (const struct opt *o = opts; o < opts + NOPTS; o++)
-			if (o->group == (enum group)g && o->help)
-				usage_row(f, o);
-	}
-	fputs("\nRecords: id, title, comments (live, neither deleted nor dead),"
-	      " deleted, dead,\nmissing, failed, depth, descendants, fetches, "
-	      "elapsed_ms, status, and\nhottest_id/hottest_comments: the "
-	      "top-level comment with the most comments\nbelow it (ties: the "
-	      "smaller id; null without comments). A comment's count\n(for "
-	      "--subthread-threshold) is the live comments below it.\n", f);
-	fputs("\nExit status: 0 all complete, 1 partial/missing/failed, "
-	      "2 usage or input\n"
-	      "error, 130/143 interrupted by SIGINT/SIGTERM.\n", f);
-}
-
 static int show_help(const struct opt *o, const char *a, struct config *cfg)
 {
 	(void)o, (void)a, (void)cfg;
@@ -429,13 +308,13 @@ static int show_version(const struct opt *o, const char *a,
 	return 1;
 }
 
-/* getopt_long's view of opts[]: a row's val is its letter, or 256 + its
+/* getopt_long's view of cli_opts[]: a row's val is its letter, or 256 + its
  * index (above any letter, so optopt tells the two apart). */
 static void getopt_tables(struct option *lo, char *so)
 {
 	*so++ = '-';    /* files come back as 1, in their place among options */
 	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt *o = &opts[i];
+		const struct opt *o = &cli_opts[i];
 		lo[i] = (struct option){ o->name,
 			o->arg ? required_argument : no_argument, NULL,
 			o->letter ? o->letter : 256 + (int)i };
@@ -452,8 +331,8 @@ static void getopt_tables(struct option *lo, char *so)
 static const struct opt *opt_of(int c)
 {
 	if (c >= 256 && (size_t)(c - 256) < NOPTS)
-		return &opts[c - 256];
-	for (const struct opt *o = opts; c > 1 && o < opts + NOPTS; o++)
+		return &cli_opts[c - 256];
+	for (const struct opt *o = cli_opts; c > 1 && o < cli_opts + NOPTS; o++)
 		if (o->letter == c)
 			return o;
 	return NULL;
@@ -467,7 +346,7 @@ static void set_defaults(struct config *cfg)
 	cfg->progress = -1;
 	cfg->threshold = -1;
 	cfg->subthread_threshold = -1;
-	for (const struct opt *o = opts; o < opts + NOPTS; o++)
+	for (const struct opt *o = cli_opts; o < cli_opts + NOPTS; o++)
 		if (o->dflt && o->set(o, o->dflt, cfg) != 0)
 			abort();        /* a default its own option refuses */
 	const char *env = getenv("HNBATCH_API");

@@ -10,9 +10,11 @@
  * In flight: `lim` (limit.c) is the limit over all workers: fixed with
  * -c N, adaptive with -c auto (workers feed it answer times). Its tokens
  * are the atomic `inflight`; a worker's share is the limit over the
- * threads, and a worker wakes another only when it holds its share with
- * tokens and work left over, so threads the work does not need sleep
- * (worker.c, admit.c).
+ * threads. A worker starts the kids it pushes itself, on its next turn;
+ * one waiting in fetcher_wait() with room in its share (`hungry`) is woken
+ * with fetcher_wakeup(), one at a time, by a worker at its share while
+ * tokens and queued work are left over, so threads the work does not need
+ * sleep (worker.c, admit.c).
  *
  * Shared state and what guards it:
  *   q              the work queue (its own mutex); LIFO of struct work
@@ -43,11 +45,6 @@
  * its completion completes the root, and the thread that completes the
  * last root ends the crawl. A root's counters are also counted directly
  * per item, so a stopped crawl reports what it had.
- *
- * Wakeups: a worker that pushes kids starts them itself on its next turn;
- * a worker waiting in fetcher_wait() with room in its share (`hungry`) is
- * woken with fetcher_wakeup(), one at a time, by a worker that is at its
- * share while tokens and queued work are left over.
  *
  * Shutdown: crawl_finish() sets `stop`, closes the queue (the exit sentinel
  * that wakes every waiter), wakes every fetcher and signals main. Workers

@@ -76,7 +76,7 @@ struct crawl {
 	atomic_int stop;
 	atomic_int run_capped;    /* --max-items hit (logged once) */
 	atomic_uint_fast64_t roots_done, items, fetches, failed;
-	atomic_uint_fast64_t inflight;  /* the limit's tokens taken (worker.c) */
+	atomic_uint_fast64_t inflight;  /* lim's tokens taken (worker.c) */
 	atomic_uint_fast64_t claimed;
 	atomic_uint_fast64_t by_reason[FAIL_NREASONS];
 	double t0;               /* set by crawl_new, read-only after */

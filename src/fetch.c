@@ -1,68 +1,49 @@
 /* fetch.c — HTTP transfers on one libcurl multi handle per thread.
  *
- * The only file that includes curl. Design (after curl's 10-at-a-time and
- * http2-download examples): a fetcher owns a multi handle and `window` easy
- * handles ("slots") that are reused from transfer to transfer, so connection
- * reuse, keep-alive and HTTP/2 multiplexing (CURLOPT_PIPEWAIT) all happen
- * inside that multi handle. CURLOPT_PRIVATE leads from an easy handle back to
- * its slot.
+ * The only file that includes curl. After curl's 10-at-a-time and
+ * http2-download examples, a fetcher owns a multi handle and `window` easy
+ * handles ("slots") reused from transfer to transfer, so connection reuse,
+ * keep-alive and HTTP/2 multiplexing (CURLOPT_PIPEWAIT) happen inside that
+ * multi handle; CURLOPT_PRIVATE leads from an easy handle to its slot.
  *
- * Threads: a fetcher is used by the thread that created it, except
- * fetcher_wakeup() (a write to an eventfd, safe from any thread). Connections are never
- * shared between threads; one CURLSH shares only the DNS cache and TLS
- * sessions, guarded by `share_mu` through curl's lock callbacks.
+ * Threads: a fetcher is its creator's, but for fetcher_wakeup() (any
+ * thread). Connections are never shared between threads; one CURLSH shares
+ * the DNS cache and TLS sessions, under `share_mu` (curl's lock callbacks).
  *
- * Events: curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and
- * when its next timeout is due (CURLMOPT_TIMERFUNCTION); the fetcher keeps
- * them in its own epoll set and calls curl_multi_socket_action() only for
- * the sockets that are ready, so the cost of a wait does not grow with the
- * number of transfers in flight (curl_multi_poll() polls every socket and
- * curl_multi_perform() walks every transfer on each call). An eventfd in
- * the same epoll set is the wakeup.
+ * Events: the sockets and the timeout curl asks for (SOCKETFUNCTION,
+ * TIMERFUNCTION) go into the fetcher's pollset (pollset.c), and
+ * curl_multi_socket_action() is called for the sockets that are ready.
  *
- * HTTP/2: the connections to a server that multiplexes are capped with
- * CURLMOPT_MAX_HOST_CONNECTIONS at what the fetcher's in-flight cap needs
- * (h2conn.c says why, and how the server's stream cap is seen: a
- * CURLOPT_PREREQFUNCTION reports each stream's connection).
+ * HTTP/2: connections to a server that multiplexes are capped
+ * (CURLMOPT_MAX_HOST_CONNECTIONS) at what the in-flight cap needs; h2conn.c
+ * says why, and how each stream's connection is seen (PREREQFUNCTION).
  *
- * Bodies: each slot collects its body in a buffer that grows as needed and
- * refuses anything over max_body, both from Content-Length
- * (CURLOPT_MAXFILESIZE) and while receiving, so a 50 MiB body is never held.
- * With discard_body (the alert webhook) the first FETCH_DISCARD_KEEP bytes
- * are kept, the transfer is cut after them and still counts as complete.
- * A stream (fetcher_stream, for --watch) keeps nothing: each piece goes to
- * its callback as it arrives, and it has no time limit.
+ * Bodies go to a struct body (body.c), refused over max_body while they
+ * come, as CURLOPT_MAXFILESIZE refuses a Content-Length over it. A stream
+ * (fetcher_stream, --watch) keeps nothing: each piece goes to its callback.
  */
 #include "fetch.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include "clock.h"
+#include "body.h"
 #include "h2conn.h"
+#include "pollset.h"
 
 struct slot {
 	CURL *easy;
 	void *user;
-	char *buf;
-	size_t len, cap;
-	size_t max;
-	int too_big;
-	int discard;         /* opts.discard_body */
-	int cut;             /* discard: stopped reading after `max` bytes */
+	struct body body;
 	fetch_data_fn *on_data; /* a stream: bytes go here as they come */
 	void *data_arg;
 	char *url;
 	int port;            /* local port of its connection, once sent */
+	int busy;            /* in the multi handle (a free slot keeps its
+				old user) */
 	struct fetcher *f;
 	char err[CURL_ERROR_SIZE];
 };
@@ -77,38 +58,25 @@ struct fetcher {
 	struct slot *lent;   /* slot whose body the caller may still read */
 	struct curl_slist *json_hdr;
 	struct curl_slist *sse_hdr;  /* Accept: text/event-stream */
-	int epfd;            /* curl's sockets and the wakeup eventfd */
-	int evfd;            /* fetcher_wakeup() writes here: any thread */
-	double timer_due;    /* curl's next timeout (monotonic ms), < 0 none */
+	struct pollset *ps;  /* curl's sockets, its timer and the wakeup */
 	struct h2conn h2;    /* connections an HTTP/2 server needs */
 	long hostconns;      /* CURLMOPT_MAX_HOST_CONNECTIONS set, 0: none */
 };
 
-/* CURLMOPT_SOCKETFUNCTION: keep the epoll set in step with what curl wants
- * to watch on socket s. */
+/* CURLMOPT_SOCKETFUNCTION: what curl wants to watch on socket s. */
 static int on_socket(CURL *e, curl_socket_t s, int what, void *arg,
 		     void *sockp)
 {
 	(void)e;
 	struct fetcher *f = arg;
-	if (what == CURL_POLL_REMOVE) {
-		epoll_ctl(f->epfd, EPOLL_CTL_DEL, s, NULL);
+	if (what == CURL_POLL_REMOVE) { /* curl closed it or is done with it */
+		pollset_del(f->ps, s);
 		curl_multi_assign(f->multi, s, NULL);
 		return 0;
 	}
-	struct epoll_event ev = { .data.fd = s };
-	if (what & CURL_POLL_IN)
-		ev.events |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		ev.events |= EPOLLOUT;
-	if (sockp) {
-		if (epoll_ctl(f->epfd, EPOLL_CTL_MOD, s, &ev) == 0)
-			return 0;
-		if (errno != ENOENT)
-			return -1;
-	}
-	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, s, &ev) != 0 &&
-	    (errno != EEXIST || epoll_ctl(f->epfd, EPOLL_CTL_MOD, s, &ev) != 0))
+	int w = (what & CURL_POLL_IN ? POLLSET_IN : 0) |
+		(what & CURL_POLL_OUT ? POLLSET_OUT : 0);
+	if (pollset_set(f->ps, s, w, sockp != NULL) != 0)
 		return -1;
 	curl_multi_assign(f->multi, s, (void *)1);
 	return 0;
@@ -118,14 +86,12 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *arg,
 static int on_timer(CURLM *m, long timeout_ms, void *arg)
 {
 	(void)m;
-	struct fetcher *f = arg;
-	f->timer_due = timeout_ms < 0 ? -1.0 : clock_now_ms() + (double)timeout_ms;
+	pollset_timer(((struct fetcher *)arg)->ps, timeout_ms);
 	return 0;
 }
 
 static CURLSH *share;
 static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
-static char ua_default[64];
 
 static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
 {
@@ -145,7 +111,6 @@ int fetch_global_init(void)
 		return -1;
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&share_mu[i], NULL);
-	snprintf(ua_default, sizeof ua_default, "hnbatch/%s", HNBATCH_VERSION);
 	share = curl_share_init();
 	if (share) {
 		curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
@@ -174,15 +139,9 @@ const char *fetch_curl_version(void)
 
 const char *fetch_strerror(enum fetch_err e)
 {
-	switch (e) {
-	case FETCH_OK: return "ok";
-	case FETCH_TIMEOUT: return "timeout";
-	case FETCH_CONNECT: return "connect error";
-	case FETCH_NETWORK: return "network error";
-	case FETCH_TOO_BIG: return "body too large";
-	case FETCH_NOMEM: return "out of memory";
-	}
-	return "?";
+	static const char *const text[] = { "ok", "timeout", "connect error",
+		"network error", "body too large", "out of memory" };
+	return (size_t)e < sizeof text / sizeof text[0] ? text[e] : "?";
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -191,28 +150,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	if (s->on_data) /* a stream: nothing is kept here */
 		return s->on_data(s->data_arg, data, n) == 0 ? n : 0;
-	if (s->discard && s->len + n > s->max) {
-		s->cut = 1;
-		n = s->max - s->len; /* keep what fits, then end the transfer */
-		if (n == 0)
-			return 0;
-	} else if (s->len + n > s->max) {
-		s->too_big = 1;
-		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
-	}
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 2048;
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		char *b = realloc(s->buf, cap);
-		if (!b)
-			return 0;
-		s->buf = b;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, n);
-	s->len += n;
-	return s->cut ? 0 : n;
+	return body_add(&s->body, data, n);
 }
 
 /* CURLOPT_PREREQFUNCTION: the request goes out on a connection. */
@@ -244,7 +182,8 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT,
-			 o->user_agent ? o->user_agent : ua_default);
+			 o->user_agent ? o->user_agent
+					 : "hnbatch/" HNBATCH_VERSION);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 16384L);
@@ -257,10 +196,9 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	if (share)
 		curl_easy_setopt(e, CURLOPT_SHARE, share);
-	s->max = o->max_body > 0 ? o->max_body : SIZE_MAX - 1;
-	s->discard = o->discard_body;
-	if (s->discard)
-		s->max = FETCH_DISCARD_KEEP;
+	s->body.max = o->discard_body ? FETCH_DISCARD_KEEP
+		      : o->max_body > 0 ? o->max_body : SIZE_MAX - 1;
+	s->body.discard = o->discard_body;
 	return 0;
 }
 
@@ -271,24 +209,17 @@ struct fetcher *fetcher_new(const struct fetch_opts *o, size_t window)
 	struct fetcher *f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
-	f->epfd = f->evfd = -1;
 	f->opts = *o;
 	f->window = window;
-	f->timer_due = -1;
 	h2conn_init(&f->h2);
-	f->epfd = epoll_create1(EPOLL_CLOEXEC);
-	f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	f->ps = pollset_new();
 	f->slots = calloc(window, sizeof *f->slots);
 	f->free = calloc(window, sizeof *f->free);
 	f->multi = curl_multi_init();
 	f->json_hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	f->sse_hdr = curl_slist_append(NULL, "Accept: text/event-stream");
 	if (!f->slots || !f->free || !f->multi || !f->json_hdr ||
-	    !f->sse_hdr ||
-	    f->epfd < 0 || f->evfd < 0)
-		goto fail;
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = f->evfd };
-	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->evfd, &ev) != 0)
+	    !f->sse_hdr || !f->ps)
 		goto fail;
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
@@ -315,15 +246,12 @@ void fetcher_free(struct fetcher *f)
 				curl_multi_remove_handle(f->multi, s->easy);
 			curl_easy_cleanup(s->easy);
 		}
-		free(s->buf);
+		body_free(&s->body);
 		free(s->url);
 	}
 	if (f->multi)
 		curl_multi_cleanup(f->multi);
-	if (f->epfd >= 0)
-		close(f->epfd);
-	if (f->evfd >= 0)
-		close(f->evfd);
+	pollset_free(f->ps);
 	curl_slist_free_all(f->json_hdr);
 	curl_slist_free_all(f->sse_hdr);
 	free(f->slots);
@@ -338,12 +266,8 @@ static void release_lent(struct fetcher *f)
 	if (!s)
 		return;
 	f->lent = NULL;
-	if (s->cap > 65536) { /* do not keep a big buffer around */
-		free(s->buf);
-		s->buf = NULL;
-		s->cap = 0;
-	}
-	s->len = 0;
+	s->busy = 0;
+	body_reset(&s->body);
 	f->free[f->nfree++] = (size_t)(s - f->slots);
 }
 
@@ -388,9 +312,7 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	free(s->url);
 	s->url = u;
 	s->user = user;
-	s->len = 0;
-	s->too_big = 0;
-	s->cut = 0;
+	body_reset(&s->body);
 	s->err[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
 	set_kind(f, s, fn, arg);
@@ -414,6 +336,7 @@ static int start(struct fetcher *f, const char *url, const char *post,
 	if (curl_multi_add_handle(f->multi, s->easy) != CURLM_OK)
 		return -1;
 	f->nfree--;
+	s->busy = 1;
 	return 0;
 }
 
@@ -439,15 +362,11 @@ void fetcher_abort(struct fetcher *f, void *user)
 	release_lent(f);
 	for (size_t i = 0; i < f->window; i++) {
 		struct slot *s = &f->slots[i];
-		if (!s->easy || s->user != user)
-			continue;
-		int busy = 1; /* a free slot keeps its old user: skip those */
-		for (size_t k = 0; k < f->nfree && busy; k++)
-			busy = f->free[k] != i;
-		if (!busy)
+		if (!s->busy || s->user != user)
 			continue;
 		curl_multi_remove_handle(f->multi, s->easy);
-		s->len = 0;
+		s->busy = 0;
+		body_reset(&s->body);
 		f->free[f->nfree++] = i;
 		return;
 	}
@@ -458,92 +377,48 @@ size_t fetcher_inflight(const struct fetcher *f)
 	return f->window - f->nfree - (f->lent ? 1 : 0);
 }
 
+/* A watched socket is ready: curl reads or writes it. */
+static int on_ready(void *arg, int fd, int what)
+{
+	int running, mask = (what & POLLSET_IN ? CURL_CSELECT_IN : 0) |
+			    (what & POLLSET_OUT ? CURL_CSELECT_OUT : 0) |
+			    (what & POLLSET_ERR ? CURL_CSELECT_ERR : 0);
+	return curl_multi_socket_action(((struct fetcher *)arg)->multi, fd,
+					mask, &running) == CURLM_OK ? 0 : -1;
+}
+
 int fetcher_wait(struct fetcher *f, int timeout_ms, const int *fds,
 		 const short *events, short *revents, size_t nfds)
 {
 	release_lent(f);
-	int running, wait = timeout_ms;
-	if (f->timer_due >= 0) {
-		double left = f->timer_due - clock_now_ms();
-		int t = left <= 0 ? 0 : (int)left + 1;
-		if (wait < 0 || t < wait)
-			wait = t;
-	}
-	struct epoll_event evs[64];
-	int n;
-	if (nfds > 0) {
-		/* Wait on the epoll set and the caller's fds together; then take
-		 * what the epoll set has without waiting. */
-		struct pollfd p[9] = { { .fd = f->epfd, .events = POLLIN } };
-		if (nfds > 8)
-			nfds = 8;
-		for (size_t i = 0; i < nfds; i++)
-			p[i + 1] = (struct pollfd){ .fd = fds[i],
-						    .events = events[i] };
-		if (poll(p, nfds + 1, wait) < 0 && errno != EINTR)
-			return -1;
-		for (size_t i = 0; revents && i < nfds; i++)
-			revents[i] = p[i + 1].revents;
-		n = epoll_wait(f->epfd, evs, 64, 0);
-	} else {
-		n = epoll_wait(f->epfd, evs, 64, wait);
-	}
-	if (n < 0 && errno != EINTR)
+	if (pollset_wait(f->ps, timeout_ms, fds, events, revents, nfds,
+			 on_ready, f) != 0)
 		return -1;
-	for (int i = 0; i < n; i++) {
-		int fd = evs[i].data.fd;
-		if (fd == f->evfd) {
-			uint64_t v;
-			ssize_t r = read(f->evfd, &v, sizeof v);
-			(void)r; /* EAGAIN: another read got it first */
-			continue;
-		}
-		int mask = 0;
-		if (evs[i].events & (EPOLLIN | EPOLLHUP))
-			mask |= CURL_CSELECT_IN;
-		if (evs[i].events & EPOLLOUT)
-			mask |= CURL_CSELECT_OUT;
-		if (evs[i].events & EPOLLERR)
-			mask |= CURL_CSELECT_ERR;
-		if (curl_multi_socket_action(f->multi, fd, mask, &running) !=
-		    CURLM_OK)
-			return -1;
-	}
-	if (f->timer_due >= 0 && f->timer_due <= clock_now_ms()) {
-		f->timer_due = -1;
-		if (curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0,
-					     &running) != CURLM_OK)
-			return -1;
-	}
+	int running;
+	if (pollset_timer_due(f->ps) &&
+	    curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0,
+				     &running) != CURLM_OK)
+		return -1;
 	return 0;
 }
 
 static enum fetch_err classify(CURLcode rc, const struct slot *s)
 {
 	switch (rc) {
-	case CURLE_OK:
-		return FETCH_OK;
-	case CURLE_WRITE_ERROR:
-		return s->cut ? FETCH_OK : s->too_big ? FETCH_TOO_BIG
-						   : FETCH_NOMEM;
-	case CURLE_OPERATION_TIMEDOUT:
-		return FETCH_TIMEOUT;
-	case CURLE_FILESIZE_EXCEEDED:
-		return FETCH_TOO_BIG;
-	case CURLE_OUT_OF_MEMORY:
-		return FETCH_NOMEM;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_OK: return FETCH_OK;
+	case CURLE_OPERATION_TIMEDOUT: return FETCH_TIMEOUT;
+	case CURLE_FILESIZE_EXCEEDED: return FETCH_TOO_BIG;
+	case CURLE_OUT_OF_MEMORY: return FETCH_NOMEM;
+	case CURLE_WRITE_ERROR: /* on_body ended it */
+		return s->body.cut ? FETCH_OK
+		       : s->body.too_big ? FETCH_TOO_BIG : FETCH_NOMEM;
+	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT: case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM: case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 		return FETCH_CONNECT;
-	default:
-		return FETCH_NETWORK;
+	default: return FETCH_NETWORK;
 	}
 }
 
@@ -608,14 +483,8 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d)
 		stream_done(f, s, d->status);
 		d->retry_after_s = d->status == 429 || d->status == 503
 					   ? retry_after(e) : -1;
-		if (!s->buf) {
-			s->buf = malloc(1);
-			s->cap = s->buf ? 1 : 0;
-		}
-		if (s->buf)
-			s->buf[s->len] = '\0';
-		d->body = s->buf ? s->buf : "";
-		d->len = s->buf ? s->len : 0;
+		d->body = body_text(&s->body);
+		d->len = s->body.len;
 		d->errmsg = rc == CURLE_OK || d->err == FETCH_OK ? ""
 			  : s->err[0] ? s->err : curl_easy_strerror(rc);
 		curl_multi_remove_handle(f->multi, e);
@@ -627,7 +496,5 @@ int fetcher_next(struct fetcher *f, struct fetch_done *d)
 
 void fetcher_wakeup(struct fetcher *f)
 {
-	uint64_t one = 1;
-	ssize_t r = write(f->evfd, &one, sizeof one);
-	(void)r; /* EAGAIN: the counter is full, a wakeup is pending anyway */
+	pollset_wakeup(f->ps);
 }

@@ -65,14 +65,16 @@ static void on_signal(int signo, int force, void *arg)
 {
 	struct run *r = arg;
 	if (force) {
-		static const char msg[] = "hnbatch: second signal: exiting now\n";
+		static const char msg[] =
+			"hnbatch: second signal: exiting now\n";
 		spawn_kill_all(); /* alert commands and their groups first */
 		ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
 		(void)ignored;
 		fileutil_remove_temps();
 		_exit(128 + signo);
 	}
-	log_error("%s: stopping; results so far are written (again to exit at once)",
+	log_error("%s: stopping; results so far are written "
+		  "(again to exit at once)",
 		  signo == SIGINT ? "SIGINT" : "SIGTERM");
 	pthread_mutex_lock(&r->mu);
 	r->signo = signo;
@@ -252,7 +254,7 @@ static int start_alerts(struct run *r)
 		r->state = state_open(r->state_path, cfg->state_keep, err,
 				      sizeof err);
 	else if (cfg->period_s > 0 && alerting)
-		r->state = state_new(); /* alert once per item across iterations */
+		r->state = state_new(); /* once per item, all iterations */
 	if (!r->state && (cfg->state || (cfg->period_s > 0 && alerting))) {
 		log_error("%s", err);
 		return -1;
@@ -317,7 +319,8 @@ static int iteration(struct run *r, long iter)
 	pthread_mutex_lock(&r->mu);
 	r->cur = c;
 	if (r->signo)
-		crawl_cancel(c, r->signo == SIGINT ? CRAWL_SIGINT : CRAWL_SIGTERM);
+		crawl_cancel(c, r->signo == SIGINT ? CRAWL_SIGINT
+						   : CRAWL_SIGTERM);
 	pthread_mutex_unlock(&r->mu);
 
 	struct progress *prog = NULL;
@@ -361,8 +364,9 @@ static int periodic(struct run *r)
 	long slot = 0;
 	for (long iter = 0; !signalled(r); iter++) {
 		double start = clock_now_ms();
-		log_info("iteration %ld: starts (slot %ld, %+.0f ms from its time)",
-			 iter, slot, start - (t0 + (double)slot * period));
+		log_info("iteration %ld: starts (slot %ld, %+.0f ms from its "
+			 "time)", iter, slot,
+			 start - (t0 + (double)slot * period));
 		int st = iteration(r, iter);
 		if (st > status)
 			status = st;

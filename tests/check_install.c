@@ -547,6 +547,85 @@ START_TEST(docs_state_defaults)
 }
 END_TEST
 
+/* Write `text` to dir/name (dir/sub made first when name has one). */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	const char *slash = strchr(name, '/');
+	if (slash) {
+		snprintf(path, sizeof path, "%s/%.*s", dir,
+			 (int)(slash - name), name);
+		ck_assert_msg(mkdir(path, 0755) == 0 || errno == EEXIST,
+			      "mkdir %s: %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* scripts/checksrc, copied into a tree of its own, passes a clean file and
+ * names each problem of a bad one by file and line; on the real tree (make
+ * check runs it too) it finds nothing. */
+START_TEST(checksrc_finds_problems)
+{
+	char *tmp = make_tmpdir();
+	char script[4096];
+	snprintf(script, sizeof script, "%s/scripts/checksrc", src_dir());
+	size_t n;
+	char *text = tu_slurp(script, &n);
+	ck_assert_msg(text != NULL, "cannot read %s", script);
+	put_file(tmp, "scripts/checksrc", text);
+	free(text);
+
+	put_file(tmp, "src/good.c", "/* good.c \342\200\224 fine. */\n"
+		 "#include <stdio.h>\n\nint good(void)\n{\n\treturn 0;\n}\n");
+	/* line 1: no opening comment; 2: curl; 3: json-c; 4: 81 columns;
+	 * 7: usleep; a function of 81 lines from its "{" on line 6 */
+	char bad[8192];
+	size_t o = (size_t)snprintf(bad, sizeof bad,
+		"/* not the name */\n#include <curl/curl.h>\n"
+		"#include <json-c/json.h>\n"
+		"int x = 1; /* %064d */\nvoid f(void)\n{\n\tusleep(1);\n",
+		0);
+	for (int i = 0; i < 78; i++)
+		o += (size_t)snprintf(bad + o, sizeof bad - o, "\tx++;\n");
+	snprintf(bad + o, sizeof bad - o, "}\n");
+	put_file(tmp, "src/bad.c", bad);
+
+	char sh[4096];
+	snprintf(sh, sizeof sh, "%s/scripts/checksrc", tmp);
+	const char *argv[] = { "sh", sh, "src/good.c", "src/bad.c", NULL };
+	struct cmd_result r;
+	run_cmd(tmp, argv, &r);
+	ck_assert_msg(r.status == 1, "checksrc: status %d\n%s", r.status,
+		      r.out);
+	static const char *const want[] = {
+		"src/bad.c:1: no opening comment",
+		"src/bad.c:2: libcurl included outside",
+		"src/bad.c:3: json-c included outside",
+		"src/bad.c:4: line is 81 columns",
+		"src/bad.c:7: sleep",
+		"src/bad.c:6: function f is 81 lines",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		ck_assert_msg(strstr(r.out, want[i]) != NULL,
+			      "checksrc did not say \"%s\":\n%s", want[i],
+			      r.out);
+	ck_assert_msg(strstr(r.out, "good.c") == NULL,
+		      "checksrc complained about a clean file:\n%s", r.out);
+	free(r.out);
+
+	const char *real[] = { "sh", script, NULL };
+	run_cmd(tmp, real, &r);
+	ck_assert_msg(r.status == 0, "checksrc on the tree: status %d\n%s",
+		      r.status, r.out);
+	free(r.out);
+	free(tmp);
+}
+END_TEST
+
 /* Unchecked fixture: runs in the runner's process, around the whole case. */
 static void setup(void)
 {
@@ -571,6 +650,7 @@ static Suite *install_suite(void)
 	tcase_add_test(tc, docs_state_defaults);
 	tcase_add_test(tc, install_uninstall);
 	tcase_add_test(tc, demo);
+	tcase_add_test(tc, checksrc_finds_problems);
 	suite_add_tcase(s, tc);
 	return s;
 }
