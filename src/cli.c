@@ -163,9 +163,10 @@ static int num(const struct opt *o, const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 bad:
-	fprintf(stderr, "hnbatch: --%s: '%s' is not a whole number from %llu "
-		"to %llu\n", o->name, s, (unsigned long long)o->lo,
-		(unsigned long long)o->hi);
+	fprintf(stderr, "hnbatch: --%s: '%s' is not %sa whole number from "
+		"%llu to %llu\n", o->name, s,
+		o->set == set_conc ? "auto or " : "",
+		(unsigned long long)o->lo, (unsigned long long)o->hi);
 	return -1;
 }
 

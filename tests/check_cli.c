@@ -289,6 +289,23 @@ START_TEST(bad_format)
 }
 END_TEST
 
+/* -c takes "auto" or a number in range; its error says both. */
+START_TEST(bad_concurrency)
+{
+	static const char *const bad[] = { "0", "Auto", "100001", "-3" };
+	struct runbin_result res;
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		run((const char *[]){ "--id", "8863", "-c", bad[i], NULL },
+		    NULL, &res);
+		input_error(&res, "--concurrency");
+		ck_assert_msg(strstr(res.err, "is not auto or a whole number "
+				     "from 1 to 100000"), "%s", res.err);
+		runbin_result_free(&res);
+	}
+}
+END_TEST
+
 /* A duration under 1 ms would round to 0 ms, which curl reads as "no
  * timeout": a usage error for every duration option. */
 START_TEST(duration_under_1ms)
@@ -539,6 +556,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, unknown_option);
 	tcase_add_test(tc, bad_format);
 	tcase_add_test(tc, duration_under_1ms);
+	tcase_add_test(tc, bad_concurrency);
 	tcase_add_test(tc, long_api_url);
 	tcase_add_test(tc, alert_without_threshold);
 	tcase_add_test(tc, stdin_dash_error);
