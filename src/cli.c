@@ -1,5 +1,6 @@
 /* cli.c — command-line parsing: one table of options (cli_opts[] below) gives
- * getopt_long its options, struct config its defaults and --help its text.
+ * getopt_long its options, struct config its defaults and --help its text
+ * (written by cli_usage.c; cli_int.h is the table's shape).
  * Options and files are taken in command-line order.  Main thread only,
  * before any other thread starts.  Every error names the option and the bad
  * value. */
