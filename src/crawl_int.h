@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "crawl.h"
+#include "dueheap.h"
 #include "fanin.h"
 #include "item.h"
 #include "limit.h"
@@ -46,9 +47,8 @@ struct worker {
 	struct work *popbuf;
 	struct work *pushbuf;
 	size_t pushcap;
-	struct retry *heap;       /* min-heap on due; at a stop, also the
-	                             work that was never started (due INF) */
-	size_t nheap, heapcap;
+	struct dueheap heap;      /* struct retry on due; at a stop, also
+	                             the work never started (due INF) */
 	struct item_parser *parser;
 	struct item item;
 	char *url;                /* "API/item/" + room for "ID.json" */

@@ -78,7 +78,8 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *arg,
 		(what & CURL_POLL_OUT ? POLLSET_OUT : 0);
 	if (pollset_set(f->ps, s, w, sockp != NULL) != 0)
 		return -1;
-	curl_multi_assign(f->multi, s, (void *)1);
+	if (!sockp) /* known from now on */
+		curl_multi_assign(f->multi, s, (void *)1);
 	return 0;
 }
 
@@ -311,8 +312,7 @@ static int start(struct fetcher *f, const char *url, const char *post,
 		return -1;
 	free(s->url);
 	s->url = u;
-	s->user = user;
-	body_reset(&s->body);
+	s->user = user; /* its body was emptied when the slot was freed */
 	s->err[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
 	set_kind(f, s, fn, arg);

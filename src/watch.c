@@ -218,8 +218,8 @@ static int turn(struct watch *w)
 	double tmo = fmin(streams_tick(w), watch_resync_tick(w, now));
 	settle(w);
 	tmo = fmin(tmo, wreport_tick(w->rep));
-	if (w->nheap)
-		tmo = fmin(tmo, w->heap[0].due - now);
+	if (w->heap.n)
+		tmo = fmin(tmo, dueheap_due(&w->heap) - now);
 	if (w->o.deadline_ms > 0) {
 		if (now >= w->o.deadline_ms) {
 			log_info("--deadline reached: stopping");
@@ -310,6 +310,7 @@ struct watch *watch_new(const struct watch_opts *o)
 	struct watch *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
+	dueheap_init(&w->heap, sizeof(struct timed));
 	w->o = *o;
 	w->intail = &w->inbox;
 	w->rs_root = UINT32_MAX;
@@ -365,7 +366,7 @@ void watch_free(struct watch *w)
 	free(w->roots);
 	free(w->reqs);
 	free(w->freereq);
-	free(w->heap);
+	dueheap_free(&w->heap);
 	free(w->upd_prev);
 	u64set_free(&w->unwatched);
 	u64set_free(&w->waiting);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "crawl.h"
+#include "dueheap.h"
 #include "output.h"
 #include "result.h"
 #include "u64set.h"
@@ -126,9 +127,8 @@ struct watch {
 	size_t upd_nprev;
 	uint64_t maxitem;              /* the last maxitem taken; 0: none */
 	int started;                   /* the first crawls were started */
-	struct timed *heap;            /* new ids to ask again (null) */
+	struct dueheap heap;           /* struct timed: new ids to ask again */
 	uint64_t first_maxitem;        /* ids above: created while watched */
-	size_t nheap, heapcap;
 	double next_resync;
 	size_t resync_next;            /* the root the next resync takes */
 	uint32_t rs_root;              /* UINT32_MAX: none running */

@@ -32,48 +32,18 @@
 #include "log.h"
 #include "text.h"
 
-/* ---- retries: a min-heap of delayed work, per worker ---- */
+/* ---- retries: a min-heap of delayed work, per worker (dueheap.c) ---- */
 
 static int heap_push(struct worker *wk, double due, const struct work *w)
 {
-	if (wk->nheap == wk->heapcap) {
-		size_t cap = wk->heapcap ? wk->heapcap * 2 : 16;
-		struct retry *h = realloc(wk->heap, cap * sizeof *h);
-		if (!h)
-			return -1;
-		wk->heap = h;
-		wk->heapcap = cap;
-	}
-	size_t i = wk->nheap++;
-	while (i > 0 && wk->heap[(i - 1) / 2].due > due) {
-		wk->heap[i] = wk->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	wk->heap[i].due = due;
-	wk->heap[i].w = *w;
-	return 0;
+	struct retry r = { .due = due, .w = *w };
+	return dueheap_push(&wk->heap, &r);
 }
 
-static struct work heap_pop(struct worker *wk)
+/* Retries are due (the earliest at or before now). */
+static int heap_due(const struct worker *wk, double now)
 {
-	struct work top = wk->heap[0].w;
-	struct retry last = wk->heap[--wk->nheap];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		double best = last.due;
-		if (l < wk->nheap && wk->heap[l].due < best)
-			m = l, best = wk->heap[l].due;
-		if (l + 1 < wk->nheap && wk->heap[l + 1].due < best)
-			m = l + 1;
-		if (m == i)
-			break;
-		wk->heap[i] = wk->heap[m];
-		i = m;
-	}
-	if (wk->nheap)
-		wk->heap[i] = last;
-	return top;
+	return wk->heap.n && dueheap_due(&wk->heap) <= now;
 }
 
 /* ---- outcomes ---- */
@@ -382,12 +352,13 @@ static int take_work(struct worker *wk)
 	double now = clock_now_ms();
 	size_t mine = admit_share(wk), busy = fetcher_inflight(wk->f);
 	size_t room = busy < mine ? mine - busy : 0;
-	int due = wk->nheap && wk->heap[0].due <= now;
+	int due = heap_due(wk, now);
 	while (due && room > 0 && admit_tokens(wk, 1) == 1) {
-		struct work w = heap_pop(wk);
-		start_work(wk, &w);
+		struct retry r;
+		dueheap_pop(&wk->heap, &r);
+		start_work(wk, &r.w);
 		room--;
-		due = wk->nheap && wk->heap[0].due <= now;
+		due = heap_due(wk, now);
 	}
 	/* hungry before the pop: a waker after our pop sees it */
 	atomic_store(&wk->hungry, room > 0);
@@ -408,8 +379,8 @@ static int take_work(struct worker *wk)
 		return 5;         /* retries due, no token: look again soon */
 	if (busy)
 		return 1000;
-	if (wk->nheap)
-		return (int)fmax(1.0, ceil(wk->heap[0].due - now));
+	if (wk->heap.n)
+		return (int)fmax(1.0, ceil(dueheap_due(&wk->heap) - now));
 	return -1;
 }
 
@@ -421,9 +392,9 @@ void *worker_main(void *arg)
 
 	while (!atomic_load(&c->stop)) {
 		int wait_ms = take_work(wk);
-		if (wait_ms > 0 && wk->nheap)
+		if (wait_ms > 0 && wk->heap.n)
 			wait_ms = (int)fmin(wait_ms, fmax(0.0,
-				ceil(wk->heap[0].due - clock_now_ms())));
+				ceil(dueheap_due(&wk->heap) - clock_now_ms())));
 		fetcher_set_inflight_cap(wk->f, admit_share(wk));
 		if (fetcher_wait(wk->f, wait_ms, NULL, NULL, NULL, 0) != 0) {
 			log_error("worker: waiting for transfers failed");
@@ -447,6 +418,7 @@ int worker_init(struct crawl *c, struct worker *wk, size_t window,
 	wk->c = c;
 	wk->window = window;
 	wk->rng = backoff_seed(seed);
+	dueheap_init(&wk->heap, sizeof(struct retry));
 	atomic_init(&wk->hungry, 0);
 	wk->f = fetcher_new(&c->o.fetch, window);
 	wk->ctx = calloc(window, sizeof *wk->ctx);
@@ -467,8 +439,8 @@ void worker_each_unfinished(struct worker *wk,
 			    void (*fn)(const struct work *w, void *arg),
 			    void *arg)
 {
-	for (size_t i = 0; i < wk->nheap; i++)
-		fn(&wk->heap[i].w, arg);
+	for (size_t i = 0; i < wk->heap.n; i++)
+		fn(&((struct retry *)dueheap_at(&wk->heap, i))->w, arg);
 	/* transfers in flight: the contexts not on the free list */
 	char *used = calloc(wk->window ? wk->window : 1, 1);
 	if (!used)
@@ -490,7 +462,7 @@ void worker_free(struct worker *wk)
 	free(wk->ctx_free);
 	free(wk->popbuf);
 	free(wk->pushbuf);
-	free(wk->heap);
+	dueheap_free(&wk->heap);
 	item_parser_free(wk->parser);
 	item_free(&wk->item);
 	free(wk->url);

@@ -16,24 +16,6 @@
 
 /* ---- asking again -------------------------------------------------------- */
 
-static void heap_push(struct watch *w, const struct timed *t)
-{
-	if (w->nheap == w->heapcap) {
-		size_t cap = w->heapcap ? w->heapcap * 2 : 64;
-		struct timed *h = realloc(w->heap, cap * sizeof *h);
-		if (!h)
-			return;
-		w->heap = h;
-		w->heapcap = cap;
-	}
-	size_t i = w->nheap++;
-	while (i > 0 && w->heap[(i - 1) / 2].due > t->due) {
-		w->heap[i] = w->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	w->heap[i] = *t;
-}
-
 /* Ask q again after a backoff, when it may only be too early: a new item
  * reads as null for a moment after its creation. 1 when it will be. */
 static int again_later(struct watch *w, const struct req *q,
@@ -50,7 +32,11 @@ static int again_later(struct watch *w, const struct req *q,
 			   backoff_delay(&backoff_alert, q->attempt, -1, &rng),
 			   .id = q->id, .parent = q->parent, .root = q->root,
 			   .kind = q->kind, .attempt = q->attempt + 1 };
-	heap_push(w, &t);
+	if (dueheap_push(&w->heap, &t) != 0) {
+		log_error("new item %llu: out of memory: given up",
+			  (unsigned long long)q->id);
+		return 0;
+	}
 	if (q->kind == R_CRAWL) /* its root is not settled meanwhile */
 		w->roots[q->root].pending++;
 	if (q->kind == R_NEW)
@@ -335,27 +321,6 @@ static void on_update(struct watch *w, struct req *q, struct answer *a)
 	watch_dirty(w, n->root);
 }
 
-static struct timed heap_pop(struct watch *w)
-{
-	struct timed top = w->heap[0], last = w->heap[--w->nheap];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		double best = last.due;
-		if (l < w->nheap && w->heap[l].due < best)
-			m = l, best = w->heap[l].due;
-		if (l + 1 < w->nheap && w->heap[l + 1].due < best)
-			m = l + 1;
-		if (m == i)
-			break;
-		w->heap[i] = w->heap[m];
-		i = m;
-	}
-	if (w->nheap)
-		w->heap[i] = last;
-	return top;
-}
-
 /* Where a new item (or a parent asked for on its behalf), asked for as
  * q, belongs. */
 static void place(struct watch *w, const struct req *q, struct answer *a)
@@ -459,8 +424,9 @@ void watch_take_answers(struct watch *w)
 
 void watch_due_retries(struct watch *w, double now)
 {
-	while (w->nheap && w->heap[0].due <= now) {
-		struct timed t = heap_pop(w);
+	while (w->heap.n && dueheap_due(&w->heap) <= now) {
+		struct timed t;
+		dueheap_pop(&w->heap, &t);
 		if (t.kind == R_CRAWL) {
 			struct wroot *r = &w->roots[t.root];
 			r->pending--; /* watch_submit counts it again */
