@@ -56,7 +56,11 @@ struct limiter {
 	/* guarded by mu: */
 	struct limit_opts o;
 	double limit;            /* fractional, rounded into cur */
-	double min_ms;           /* least window mean seen; 0: none yet */
+	double min_ms;           /* the base: min_steady or min_any */
+	double min_any, min_steady; /* least window mean seen, of any window
+	                            and of steady ones (see limit.c); 0:
+	                            none yet */
+	double min_any_lim;      /* the limit when min_any was seen */
 	double last_avg_ms;      /* the last window's mean */
 	int slow_start;          /* doubling until latency first rises */
 	double hold_until;       /* no second decrease before this time */
@@ -67,6 +71,10 @@ struct limiter {
 	                            back within GROW_TOL */
 	double cut_from;         /* the limit before that cut */
 	int cut_slow_start;      /* and slow_start */
+	double settle_at;        /* answers to the last change come from here */
+	double win_start;        /* when the window opened */
+	int fed;                 /* a batch has been fed */
+	int prev_bound;          /* the window before this one was bound */
 	struct limit_batch win;  /* the window being filled */
 	size_t lo, hi;           /* range of the limit over the run */
 	unsigned changes;

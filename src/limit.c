@@ -11,7 +11,21 @@
  * 256] (about a quarter of a round trip at full pipe; 32 answers keep a
  * window's mean steady when answer times vary), and judges each window:
  *
- *   avg    the window's mean answer time; min = the least avg seen so far
+ *   avg    the window's mean answer time
+ *   steady the window began a round trip (the mean answer time) after the
+ *          last change of the limit, and it and the window before it were
+ *          limit-bound. Right after a burst of starts the first answers
+ *          back are the fastest of the burst: with answers jittered over
+ *          5-80 ms (42 ms on average at any load) the first window held
+ *          15-25 ms, a least time no later window came near, and every
+ *          later window looked like load (cut at 512; the sweep's
+ *          jittered scenario took 1.11x the best fixed -c). So:
+ *   min    the base: the least avg of steady windows seen at up to twice
+ *          the limit of the least avg of any window, unless that is over
+ *          LOADED_BASE (4) times the least of any window: then answers
+ *          are slow because of what is in flight (at 0 ms on loopback:
+ *          2-10 ms in steady windows, 0.1-2 ms while few were in
+ *          flight), and the least of any window is the base
  *   ratio  avg / (min + SLACK_MS): how much slower than unloaded; SLACK_MS
  *          (5 ms): answers a few ms slower than the fastest are no load
  *          worth a cut (on loopback at 0 ms they are the client's own
@@ -20,8 +34,9 @@
  *          the last round trip): limit *= max(0.5, share answered) * 0.9
  *          (the server took about what was answered: go just under it);
  *          slow start ends
- *   ratio > BACKOFF (2.0): limit *= max(0.5, GROW_TOL / ratio), once a
- *          round trip; slow start ends. When such cuts have halved the
+ *   ratio > BACKOFF (2.0), in a steady window: limit *= max(0.5,
+ *          GROW_TOL / ratio), once a round trip; slow start ends. When
+ *          such cuts have halved the
  *          limit (since it last grew) and answers are no faster than 0.9x
  *          those at the first cut, the slowness is not load (the least
  *          was a lucky window, or the server is that slow at any load, as
@@ -40,6 +55,7 @@
  *          start was refused, or the in-flight count reached 90% of the
  *          limit; a window that did not fill the limit says nothing):
  *          slow start, ratio <= SS_TOL (1.25): limit *= 2
+ *          (SS_TOL passed in a window that is not steady: hold)
  *          ratio <= GROW_TOL (1.5): limit *= 1 + 1/8 (SS_TOL passed: slow
  *          start ends); past 0.8 x the limit of the last overload cut,
  *          limit = limit * (1 + 1/32) + 1, probing slowly where 503s were
@@ -70,6 +86,7 @@
 #define PROBE_NEAR 0.8        /* "near": over this share of it */
 #define OVERLOAD_BETA 0.9     /* under the share the server answered */
 #define BOUND_SHARE 0.9       /* in flight / limit that makes it bound */
+#define LOADED_BASE 4.0       /* steady least / least: answers slow with load */
 #define REBASE_SHARE 0.9      /* cuts that left answers this slow... */
 
 static const char *const whys[] = {
@@ -122,20 +139,48 @@ static size_t window_size(const struct limiter *l)
 	return w < WIN_MIN ? WIN_MIN : w > WIN_MAX ? WIN_MAX : w;
 }
 
+/* The window's mean avg, measured at limit lim, into the base (see
+ * "min" above). */
+static void take_base(struct limiter *l, double avg, double lim,
+		      int steady)
+{
+	if (l->min_any <= 0 || avg < l->min_any) {
+		l->min_any = avg;
+		l->min_any_lim = lim;
+	}
+	/* at about the load of the least: a steady window at many times
+	 * that load is slow for the load */
+	if (steady && lim <= 2 * l->min_any_lim &&
+	    (l->min_steady <= 0 || avg < l->min_steady))
+		l->min_steady = avg;
+	l->last_avg_ms = avg;
+	/* many times the least of any window: answers are slow because of
+	 * what is in flight, not because the first ones back were lucky */
+	l->min_ms = l->min_steady > 0 &&
+		    l->min_steady <= LOADED_BASE * l->min_any ?
+		    l->min_steady : l->min_any;
+}
+
 /* The new limit for the whole window l->win, judged at now_ms. */
 static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 {
 	const struct limit_batch *w = &l->win;
 	double lim = l->limit;
 	double avg = w->n ? w->sum_ms / (double)w->n : l->last_avg_ms;
-	if (w->n && (l->min_ms <= 0 || avg < l->min_ms))
-		l->min_ms = avg;
+	int bound = w->blocked > 0 ||
+		    (double)w->inflight_max >= BOUND_SHARE * lim;
+	/* A steady window began a round trip after the last change, and it
+	 * and the one before it were limit-bound. Right after a burst of
+	 * starts the first answers back are the fastest of the burst (with
+	 * answers jittered over 5-80 ms the first window held 15-25 ms of a
+	 * 42 ms mean), a least time no later window comes near. */
+	int steady = bound && l->prev_bound && l->win_start >= l->settle_at;
 	if (w->n)
-		l->last_avg_ms = avg;
+		take_base(l, avg, lim, steady);
 	double ratio = l->min_ms > 0 ? avg / (l->min_ms + SLACK_MS) : 1.0;
 	int holding = now_ms < l->hold_until;
 	*why = LIMIT_SAME;
-	if (w->overload || ratio > BACKOFF) {
+	if (w->overload || (ratio > BACKOFF && steady)) {
 		if (holding)
 			return lim; /* answers to what was sent before a cut */
 		double f;
@@ -150,7 +195,8 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 			 * faster: not load, but the least time was luck, or
 			 * the server is this slow at any load. Take it as the
 			 * base, undo the cuts */
-			l->min_ms = avg;
+			l->min_ms = l->min_any = l->min_steady = avg;
+			l->min_any_lim = lim;
 			l->latency_cut = 0;
 			l->slow_start = l->cut_slow_start;
 			*why = LIMIT_GROW;
@@ -176,8 +222,6 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 		l->hold_until = now_ms + (avg > l->min_ms ? avg : l->min_ms);
 		return lim * f;
 	}
-	int bound = w->blocked > 0 ||
-		    (double)w->inflight_max >= BOUND_SHARE * lim;
 	if (!bound || now_ms < l->grow_after || holding)
 		return lim;
 	/* grow once a round trip: the answers to a rise take that long */
@@ -187,6 +231,8 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 		l->latency_cut = 0;  /* answers back to health */
 		return lim * 2;
 	}
+	if (l->slow_start && !steady)
+		return lim;  /* slow start ends on a steady window only */
 	l->slow_start = 0;
 	if (ratio <= GROW_TOL) {
 		*why = LIMIT_GROW;
@@ -204,6 +250,10 @@ int limit_feed(struct limiter *l, double now_ms, const struct limit_batch *b,
 	int changed = 0;
 	pthread_mutex_lock(&l->mu);
 	/* mu is held: the window and the limit are ours */
+	if (!l->fed) {   /* the first window opens with the first feed */
+		l->win_start = now_ms;
+		l->fed = 1;
+	}
 	l->win.n += b->n;
 	l->win.sum_ms += b->sum_ms;
 	l->win.overload += b->overload;
@@ -221,8 +271,14 @@ int limit_feed(struct limiter *l, double now_ms, const struct limit_batch *b,
 						     (double)l->win.n : 0,
 				.min_ms = l->min_ms,
 				.overload = l->win.overload, .n = l->win.n };
+		l->prev_bound = l->win.blocked > 0 ||
+				(double)l->win.inflight_max >=
+					BOUND_SHARE * l->limit;
+		if ((size_t)next != from)  /* its answers: a round trip on */
+			l->settle_at = now_ms + l->last_avg_ms;
 		l->limit = next;
 		memset(&l->win, 0, sizeof l->win);
+		l->win_start = now_ms;
 		if ((size_t)next != from) {
 			changed = 1;
 			l->changes++;
