@@ -12,15 +12,19 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-/* -c auto: where the limit starts (today's loopback knee at 20 ms is about
- * 300-500: the first round trip of a crawl runs at half that, the second
- * at the knee) and the least it goes to. */
-#define LIMIT_INITIAL 256
+/* -c auto: where the limit starts and the least it goes to. 128: on
+ * loopback at 0 ms (where the client is the bound) 32-128 in flight are
+ * as fast as any, 256 took 1.1-1.25x that, and a slower server is found
+ * out in the first window (the limit then grows four times at once while
+ * the client's pace leaves room: at 20 ms 128, 512, 1024). */
+#define LIMIT_INITIAL 128
 #define LIMIT_FLOOR 8
 
 struct limit_opts {
 	size_t initial;          /* the limit at the start */
 	size_t floor, ceiling;   /* it never leaves [floor, ceiling] */
+	size_t cpus;             /* processors the workers run on; 0: no
+	                            bound on growth from the client's pace */
 };
 
 /* What a worker measured since it last fed the limiter. */
@@ -41,6 +45,7 @@ enum limit_why {
 	LIMIT_GROW,              /* latency flat and the limit was reached */
 	LIMIT_LATENCY,           /* answers slower than the tolerance */
 	LIMIT_OVERLOAD,          /* timeouts, 429 or 503 */
+	LIMIT_CLIENT,            /* over twice what the client keeps busy */
 };
 
 struct limit_change {
@@ -84,6 +89,10 @@ struct limiter {
  * [floor, ceiling]; floor >= 1. */
 int limit_init(struct limiter *l, const struct limit_opts *o);
 void limit_destroy(struct limiter *l);
+
+/* The options of -c auto: the start and floor below, `ceiling` (0: the
+ * start), and the processors `threads` workers run on. */
+struct limit_opts limit_auto(size_t ceiling, size_t threads);
 
 /* The limit now (lock-free). */
 size_t limit_get(struct limiter *l);

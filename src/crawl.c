@@ -237,11 +237,9 @@ struct crawl *crawl_new(const struct crawl_opts *o, const uint64_t *roots,
 		c->o.threads = c->o.concurrency;
 	c->lim_auto = c->o.concurrency == 0;
 	struct limit_opts lo = { c->o.concurrency, c->o.concurrency,
-				 c->o.concurrency };
+				 c->o.concurrency, 0 };
 	if (c->lim_auto)
-		lo = (struct limit_opts){ LIMIT_INITIAL, LIMIT_FLOOR,
-			c->o.max_concurrency ? c->o.max_concurrency
-					     : LIMIT_INITIAL };
+		lo = limit_auto(c->o.max_concurrency, c->o.threads);
 	if (c->o.backoff.base_ms <= 0)
 		c->o.backoff = backoff_fetch;
 	c->nroots = n;

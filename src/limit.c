@@ -20,8 +20,8 @@
  *          15-25 ms, a least time no later window came near, and every
  *          later window looked like load (cut at 512; the sweep's
  *          jittered scenario took 1.11x the best fixed -c). So:
- *   min    the base: the least avg of steady windows seen at up to twice
- *          the limit of the least avg of any window, unless that is over
+ *   min    the base: the least avg of steady windows seen at up to four
+ *          times the limit of the least avg of any window, unless over
  *          LOADED_BASE (4) times the least of any window: then answers
  *          are slow because of what is in flight (at 0 ms on loopback:
  *          2-10 ms in steady windows, 0.1-2 ms while few were in
@@ -54,12 +54,25 @@
  *          long to come back), and when the window was limit-bound (a
  *          start was refused, or the in-flight count reached 90% of the
  *          limit; a window that did not fill the limit says nothing):
- *          slow start, ratio <= SS_TOL (1.25): limit *= 2
+ *          slow start, ratio <= SS_TOL (1.25): limit *= 2, or 4 while
+ *          4x stays within what the client keeps busy (below)
  *          (SS_TOL passed in a window that is not steady: hold)
  *          ratio <= GROW_TOL (1.5): limit *= 1 + 1/8 (SS_TOL passed: slow
  *          start ends); past 0.8 x the limit of the last overload cut,
  *          limit = limit * (1 + 1/32) + 1, probing slowly where 503s were
  *          else: hold
+ *   client what the client keeps busy: CLIENT_RATE (25) answers a ms per
+ *          processor its workers run on, times the unloaded answer time
+ *          (the base, or a quarter of the window's mean if more). The
+ *          limit never grows past it, and a steady window at over twice
+ *          it cuts the limit to it (not under CLIENT_FLOOR, 64), once a
+ *          round trip; slow start ends. On loopback at 0 ms the client,
+ *          not the server, is the bound: answers looked flat within the
+ *          slack at any limit, the limit doubled to 512-1024 and the
+ *          burst of connections took longer than the whole crawl at 128
+ *          (0.31 against 0.22 s). 25 a ms: this machine (2 processors)
+ *          turned 20-35 answers a ms round at 0 ms with nginx on the
+ *          same processors; a server 20 ms away leaves room for 1,000
  * always within [floor, ceiling]. A crawl is short (tens of round trips),
  * so the limit starts at a useful size and doubles, rather than creeping up
  * one by one as TCP's congestion avoidance does. The tolerance is wide
@@ -72,6 +85,7 @@
  */
 #include "limit.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,17 +100,20 @@
 #define PROBE_NEAR 0.8        /* "near": over this share of it */
 #define OVERLOAD_BETA 0.9     /* under the share the server answered */
 #define BOUND_SHARE 0.9       /* in flight / limit that makes it bound */
+#define CLIENT_RATE 25.0      /* answers a ms one processor turns round */
+#define CLIENT_FLOOR 64.0     /* ...but no lower than this */
 #define LOADED_BASE 4.0       /* steady least / least: answers slow with load */
 #define REBASE_SHARE 0.9      /* cuts that left answers this slow... */
 
 static const char *const whys[] = {
 	[LIMIT_SAME] = "same", [LIMIT_GROW] = "grow",
 	[LIMIT_LATENCY] = "latency", [LIMIT_OVERLOAD] = "overload",
+	[LIMIT_CLIENT] = "client",
 };
 
 const char *limit_why_str(enum limit_why w)
 {
-	return w <= LIMIT_OVERLOAD ? whys[w] : "?";
+	return w <= LIMIT_CLIENT ? whys[w] : "?";
 }
 
 static double clamp(const struct limiter *l, double v)
@@ -128,6 +145,25 @@ void limit_destroy(struct limiter *l)
 	pthread_mutex_destroy(&l->mu);
 }
 
+/* The processors `threads` workers run on: the process's affinity, at
+ * most one per thread; 0 if unknown. */
+static size_t cpus_for(size_t threads)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 0;
+	size_t n = (size_t)CPU_COUNT(&set);
+	return threads < n ? threads : n;
+}
+
+struct limit_opts limit_auto(size_t ceiling, size_t threads)
+{
+	return (struct limit_opts){
+		.initial = LIMIT_INITIAL, .floor = LIMIT_FLOOR,
+		.ceiling = ceiling ? ceiling : LIMIT_INITIAL,
+		.cpus = cpus_for(threads) };
+}
+
 size_t limit_get(struct limiter *l)
 {
 	return atomic_load_explicit(&l->cur, memory_order_relaxed);
@@ -150,7 +186,7 @@ static void take_base(struct limiter *l, double avg, double lim,
 	}
 	/* at about the load of the least: a steady window at many times
 	 * that load is slow for the load */
-	if (steady && lim <= 2 * l->min_any_lim &&
+	if (steady && lim <= 4 * l->min_any_lim &&
 	    (l->min_steady <= 0 || avg < l->min_steady))
 		l->min_steady = avg;
 	l->last_avg_ms = avg;
@@ -161,6 +197,40 @@ static void take_base(struct limiter *l, double avg, double lim,
 		    l->min_steady : l->min_any;
 }
 
+/* What keeps the client busy: at its pace, answers that come back this
+ * fast need no more in flight; more only wait in it. 0: unknown. */
+static double client_cap(const struct limiter *l, double avg)
+{
+	double unloaded = avg / LOADED_BASE > l->min_ms ? avg / LOADED_BASE
+							: l->min_ms;
+	return CLIENT_RATE * (double)l->o.cpus * unloaded;
+}
+
+/* A window that may grow the limit (bound, a round trip since the last
+ * rise): the new limit. cap: what the client keeps busy, 0: unknown. */
+static double grow(struct limiter *l, double ratio, int steady, double cap,
+		   enum limit_why *why)
+{
+	double lim = l->limit;
+	if (l->slow_start && ratio <= SS_TOL) {
+		*why = LIMIT_GROW;
+		l->latency_cut = 0;  /* answers back to health */
+		/* four times while the client's pace leaves room for it */
+		return cap > 0 && lim * 4 <= cap ? lim * 4 : lim * 2;
+	}
+	if (l->slow_start && !steady)
+		return lim;  /* slow start ends on a steady window only */
+	l->slow_start = 0;
+	if (ratio <= GROW_TOL) {
+		*why = LIMIT_GROW;
+		l->latency_cut = 0;
+		if (l->overload_at > 0 && lim >= PROBE_NEAR * l->overload_at)
+			return lim * (1 + PROBE_STEP) + 1;
+		return lim * (1 + GROW_STEP);
+	}
+	return lim;
+}
+
 /* The new limit for the whole window l->win, judged at now_ms. */
 static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 {
@@ -169,11 +239,7 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 	double avg = w->n ? w->sum_ms / (double)w->n : l->last_avg_ms;
 	int bound = w->blocked > 0 ||
 		    (double)w->inflight_max >= BOUND_SHARE * lim;
-	/* A steady window began a round trip after the last change, and it
-	 * and the one before it were limit-bound. Right after a burst of
-	 * starts the first answers back are the fastest of the burst (with
-	 * answers jittered over 5-80 ms the first window held 15-25 ms of a
-	 * 42 ms mean), a least time no later window comes near. */
+	/* "steady" and the base: see above */
 	int steady = bound && l->prev_bound && l->win_start >= l->settle_at;
 	if (w->n)
 		take_base(l, avg, lim, steady);
@@ -222,26 +288,20 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 		l->hold_until = now_ms + (avg > l->min_ms ? avg : l->min_ms);
 		return lim * f;
 	}
-	if (!bound || now_ms < l->grow_after || holding)
+	double cap = client_cap(l, avg);
+	if (cap > 0 && steady && !holding && lim > 2 * cap &&
+	    lim > CLIENT_FLOOR) {
+		*why = LIMIT_CLIENT;   /* twice that: down to it */
+		l->slow_start = 0;
+		l->hold_until = now_ms + avg;
+		return cap > CLIENT_FLOOR ? cap : CLIENT_FLOOR;
+	}
+	if (!bound || now_ms < l->grow_after || holding ||
+	    (cap > 0 && lim >= cap))
 		return lim;
 	/* grow once a round trip: the answers to a rise take that long */
 	l->grow_after = now_ms + avg;
-	if (l->slow_start && ratio <= SS_TOL) {
-		*why = LIMIT_GROW;
-		l->latency_cut = 0;  /* answers back to health */
-		return lim * 2;
-	}
-	if (l->slow_start && !steady)
-		return lim;  /* slow start ends on a steady window only */
-	l->slow_start = 0;
-	if (ratio <= GROW_TOL) {
-		*why = LIMIT_GROW;
-		l->latency_cut = 0;
-		if (l->overload_at > 0 && lim >= PROBE_NEAR * l->overload_at)
-			return lim * (1 + PROBE_STEP) + 1;
-		return lim * (1 + GROW_STEP);
-	}
-	return lim;
+	return grow(l, ratio, steady, cap, why);
 }
 
 int limit_feed(struct limiter *l, double now_ms, const struct limit_batch *b,

@@ -206,6 +206,43 @@ START_TEST(slow_at_any_load_is_not_load)
 }
 END_TEST
 
+/* Answers back in half a ms (a server on loopback or a LAN): the client's
+ * own pace bounds what it can take (25 answers a ms per processor), and
+ * more in flight only waits in it; the limit does not grow past that
+ * pace times the answer time, however flat the answer times look within
+ * the 5 ms of slack (before: doubled to the ceiling), and is cut when over
+ * twice it. At 20 ms the same bound (1,000 on 2 processors) lets it rise
+ * to the ceiling. */
+START_TEST(no_more_than_the_client_keeps_busy)
+{
+	struct limiter l;
+	struct limit_opts o = { .initial = 128, .floor = 8,
+				.ceiling = 1024, .cpus = 2 };
+	struct model fast = { .base_ms = 0.5 };
+	ck_assert_int_eq(limit_init(&l, &o), 0);
+	for (int i = 0; i < 100; i++) {
+		round_trip(&l, &fast);
+		ck_assert_uint_le(limit_get(&l), 128);
+	}
+	/* 128 is over twice the 25 it keeps busy: cut, to the least such
+	 * cut goes to */
+	ck_assert_uint_eq(limit_get(&l), 64);
+	limit_destroy(&l);
+
+	/* room for 1,000: four times at once, then to the ceiling */
+	struct model slow = { .base_ms = 20 };
+	ck_assert_int_eq(limit_init(&l, &o), 0);
+	int rounds = 0;
+	while (limit_get(&l) < 1000 && rounds < 30) {
+		round_trip(&l, &slow);
+		rounds++;
+	}
+	ck_assert_uint_ge(limit_get(&l), 1000);
+	ck_assert_int_le(rounds, 4);
+	limit_destroy(&l);
+}
+END_TEST
+
 /* Jittered answers (5-80 ms, 42 ms on average, at any load): the first
  * window after the burst of starts holds the fastest answers of the burst
  * (16 ms), a least time that no later window comes near. The base is
@@ -371,12 +408,12 @@ static struct fakeapi *wide_api(void)
 }
 
 /* A server that answers 503 past 100 requests in progress: -c auto (the
- * default, starting at 256) draws 503s, cuts its limit, and ends with
- * every comment counted and none failed, the limit under where it began
- * (the fake counts a request from when it reads it, so a client limit a
- * little over 100 may draw no 503 there).
+ * default, starting at LIMIT_INITIAL, 128) draws 503s, cuts its limit,
+ * and ends with every comment counted and none failed, the limit under
+ * where it began (the fake counts a request from when it reads it, so a
+ * client limit a little over 100 may draw no 503 there).
  * (A limit that stayed at 256 would see 60% of its requests refused, and
- * items refused four times fail.) */
+ * items refused four times fail; at 128, 22%.) */
 START_TEST(auto_against_capped_server)
 {
 	struct fakeapi *api = wide_api();
@@ -401,9 +438,9 @@ START_TEST(auto_against_capped_server)
 	ck_assert_msg(sum && sscanf(sum, "concurrency auto %zu-%zu, settled "
 				    "at %zu", &lo, &hi, &settled) == 3,
 		      "no summary: %.3000s", r.err);
-	ck_assert_uint_eq(hi, 256);
-	ck_assert_uint_lt(lo, 150);         /* cut, not just held */
-	ck_assert_uint_lt(settled, 256);  /* under where it started */
+	ck_assert_uint_eq(hi, LIMIT_INITIAL);
+	ck_assert_uint_lt(lo, 110);         /* cut, not just held */
+	ck_assert_uint_lt(settled, LIMIT_INITIAL); /* under the start */
 	runbin_result_free(&r);
 	fakeapi_stop(api);
 }
@@ -448,6 +485,7 @@ int main(void)
 	tcase_add_test(tc, slow_at_any_load_is_not_load);
 	tcase_add_test(tc, halvings_that_stop_helping_do_not_collapse);
 	tcase_add_test(tc, first_answers_back_are_not_the_base);
+	tcase_add_test(tc, no_more_than_the_client_keeps_busy);
 	tcase_add_test(tc, app_limited_holds);
 	tcase_add_test(tc, floor_and_ceiling);
 	tcase_add_test(tc, finds_a_server_cap);
