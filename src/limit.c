@@ -20,12 +20,13 @@
  *          15-25 ms, a least time no later window came near, and every
  *          later window looked like load (cut at 512; the sweep's
  *          jittered scenario took 1.11x the best fixed -c). So:
- *   min    the base: the least avg of steady windows seen at up to four
- *          times the limit of the least avg of any window, unless over
- *          LOADED_BASE (4) times the least of any window: then answers
- *          are slow because of what is in flight (at 0 ms on loopback:
- *          2-10 ms in steady windows, 0.1-2 ms while few were in
- *          flight), and the least of any window is the base
+ *   min    the base: the least avg of steady windows seen at up to
+ *          SAME_LOAD (4) times the limit of the least avg of any window
+ *          (a steady window far above that load is slow for it),
+ *          unless over LOADED_BASE (4) times the least of any window:
+ *          then answers are slow because of what is in flight (at 0 ms
+ *          on loopback: 2-10 ms in steady windows, 0.1-2 ms while few
+ *          were in flight), and the least of any window is the base
  *   ratio  avg / (min + SLACK_MS): how much slower than unloaded; SLACK_MS
  *          (5 ms): answers a few ms slower than the fastest are no load
  *          worth a cut (on loopback at 0 ms they are the client's own
@@ -36,9 +37,9 @@
  *          slow start ends
  *   ratio > BACKOFF (2.0), in a steady window: limit *= max(0.5,
  *          GROW_TOL / ratio), once a round trip; slow start ends. When
- *          such cuts have halved the
- *          limit (since it last grew) and answers are no faster than 0.9x
- *          those at the first cut, the slowness is not load (the least
+ *          such cuts have halved the limit (since it last grew) and
+ *          answers are no faster than 0.9x those at the first cut, the
+ *          slowness is not load (the least
  *          was a lucky window, or the server is that slow at any load, as
  *          with jittered answers): min = avg, and the cuts are undone
  *          (the limit and slow start as they were before the first).
@@ -83,6 +84,9 @@
  * per answer) and limit_get() (an atomic load). `mu` guards every field
  * but `cur`, which is written under `mu` and read without it.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT */
+#endif
 #include "limit.h"
 
 #include <sched.h>
@@ -102,6 +106,7 @@
 #define BOUND_SHARE 0.9       /* in flight / limit that makes it bound */
 #define CLIENT_RATE 25.0      /* answers a ms one processor turns round */
 #define CLIENT_FLOOR 64.0     /* ...but no lower than this */
+#define SAME_LOAD 4.0         /* a steady base from up to this x the load */
 #define LOADED_BASE 4.0       /* steady least / least: answers slow with load */
 #define REBASE_SHARE 0.9      /* cuts that left answers this slow... */
 
@@ -184,9 +189,7 @@ static void take_base(struct limiter *l, double avg, double lim,
 		l->min_any = avg;
 		l->min_any_lim = lim;
 	}
-	/* at about the load of the least: a steady window at many times
-	 * that load is slow for the load */
-	if (steady && lim <= 4 * l->min_any_lim &&
+	if (steady && lim <= SAME_LOAD * l->min_any_lim &&
 	    (l->min_steady <= 0 || avg < l->min_steady))
 		l->min_steady = avg;
 	l->last_avg_ms = avg;
