@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -102,10 +103,28 @@ static void reg_reaped(pid_t pgid)
 	pthread_mutex_unlock(&reg_mu);
 }
 
+/* A pidfd for pid. pidfd_open has no libc wrapper here, so a thread
+ * sanitizer does not see the descriptor made: its number may have been
+ * another thread's socket a moment before, and TSan took the close of the
+ * pidfd for a race with that thread's last use of the socket (seen in
+ * check_watch under TSan). So the pidfd is moved onto a descriptor made
+ * by a call TSan does see (an eventfd, replaced in place by dup3), and
+ * the raw one is closed as unseen as it was made. */
 static int pidfd_open_(pid_t pid)
 {
 #ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	int raw = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (raw < 0)
+		return -1;
+	int fd = eventfd(0, EFD_CLOEXEC);
+	if (fd < 0)
+		return raw;
+	if (syscall(SYS_dup3, raw, fd, O_CLOEXEC) < 0) {
+		close(fd);
+		return raw;
+	}
+	syscall(SYS_close, raw);
+	return fd;
 #else
 	(void)pid;
 	errno = ENOSYS;
