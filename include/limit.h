@@ -61,7 +61,6 @@ struct limiter {
 	/* guarded by mu: */
 	struct limit_opts o;
 	double limit;            /* fractional, rounded into cur */
-	double min_ms;           /* the base: min_steady or min_any */
 	double min_any, min_steady; /* least window mean seen, of any window
 	                            and of steady ones (see limit.c); 0:
 	                            none yet */

@@ -89,6 +89,7 @@
 #endif
 #include "limit.h"
 
+#include <math.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,19 +194,22 @@ static void take_base(struct limiter *l, double avg, double lim,
 	    (l->min_steady <= 0 || avg < l->min_steady))
 		l->min_steady = avg;
 	l->last_avg_ms = avg;
-	/* many times the least of any window: answers are slow because of
-	 * what is in flight, not because the first ones back were lucky */
-	l->min_ms = l->min_steady > 0 &&
-		    l->min_steady <= LOADED_BASE * l->min_any ?
-		    l->min_steady : l->min_any;
+}
+
+/* The base (see "min" above); 0: none yet. A steady least many times the
+ * least of any window: answers are slow because of what is in flight,
+ * not because the first ones back were lucky. */
+static double base(const struct limiter *l)
+{
+	return l->min_steady > 0 && l->min_steady <= LOADED_BASE * l->min_any
+	       ? l->min_steady : l->min_any;
 }
 
 /* What keeps the client busy: at its pace, answers that come back this
  * fast need no more in flight; more only wait in it. 0: unknown. */
 static double client_cap(const struct limiter *l, double avg)
 {
-	double unloaded = avg / LOADED_BASE > l->min_ms ? avg / LOADED_BASE
-							: l->min_ms;
+	double unloaded = fmax(avg / LOADED_BASE, base(l));
 	return CLIENT_RATE * (double)l->o.cpus * unloaded;
 }
 
@@ -246,7 +250,8 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 	int steady = bound && l->prev_bound && l->win_start >= l->settle_at;
 	if (w->n)
 		take_base(l, avg, lim, steady);
-	double ratio = l->min_ms > 0 ? avg / (l->min_ms + SLACK_MS) : 1.0;
+	double min = base(l);
+	double ratio = min > 0 ? avg / (min + SLACK_MS) : 1.0;
 	int holding = now_ms < l->hold_until;
 	*why = LIMIT_SAME;
 	if (w->overload || (ratio > BACKOFF && steady)) {
@@ -264,7 +269,7 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 			 * faster: not load, but the least time was luck, or
 			 * the server is this slow at any load. Take it as the
 			 * base, undo the cuts */
-			l->min_ms = l->min_any = l->min_steady = avg;
+			l->min_any = l->min_steady = avg;
 			l->min_any_lim = lim;
 			l->latency_cut = 0;
 			l->slow_start = l->cut_slow_start;
@@ -288,7 +293,7 @@ static double judge(struct limiter *l, double now_ms, enum limit_why *why)
 		}
 		l->slow_start = 0;
 		/* a round trip: what is in flight was sent at the old limit */
-		l->hold_until = now_ms + (avg > l->min_ms ? avg : l->min_ms);
+		l->hold_until = now_ms + fmax(avg, min);
 		return lim * f;
 	}
 	double cap = client_cap(l, avg);
@@ -332,7 +337,7 @@ int limit_feed(struct limiter *l, double now_ms, const struct limit_batch *b,
 				.why = why, .from = from, .to = (size_t)next,
 				.avg_ms = l->win.n ? l->win.sum_ms /
 						     (double)l->win.n : 0,
-				.min_ms = l->min_ms,
+				.min_ms = base(l),
 				.overload = l->win.overload, .n = l->win.n };
 		l->prev_bound = l->win.blocked > 0 ||
 				(double)l->win.inflight_max >=

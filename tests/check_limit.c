@@ -60,6 +60,23 @@ static int round_trip(struct limiter *l, struct model *m)
 	return changes;
 }
 
+/* Round trips until the limit reaches `target` (at most `max`): how
+ * many it took; *lo (may be NULL) gets the least limit on the way. */
+static int rounds_to(struct limiter *l, struct model *m, size_t target,
+		     int max, size_t *lo)
+{
+	int rounds = 0;
+	if (lo)
+		*lo = limit_get(l);
+	while (limit_get(l) < target && rounds < max) {
+		round_trip(l, m);
+		if (lo && limit_get(l) < *lo)
+			*lo = limit_get(l);
+		rounds++;
+	}
+	return rounds;
+}
+
 static void start(struct limiter *l, size_t initial, size_t floor,
 		  size_t ceiling)
 {
@@ -232,11 +249,7 @@ START_TEST(no_more_than_the_client_keeps_busy)
 	/* room for 1,000: four times at once, then to the ceiling */
 	struct model slow = { .base_ms = 20 };
 	ck_assert_int_eq(limit_init(&l, &o), 0);
-	int rounds = 0;
-	while (limit_get(&l) < 1000 && rounds < 30) {
-		round_trip(&l, &slow);
-		rounds++;
-	}
+	int rounds = rounds_to(&l, &slow, 1000, 30, NULL);
 	ck_assert_uint_ge(limit_get(&l), 1000);
 	ck_assert_int_le(rounds, 4);
 	limit_destroy(&l);
@@ -256,13 +269,8 @@ START_TEST(first_answers_back_are_not_the_base)
 	start(&l, 256, 8, 1024);
 	window(&l, 0, 64, 16, 0, NULL);
 	struct model m = { .base_ms = 45, .now = 16 };
-	size_t lo = limit_get(&l);
-	int rounds = 0;
-	while (limit_get(&l) < 1024 && rounds < 50) {
-		round_trip(&l, &m);
-		lo = limit_get(&l) < lo ? limit_get(&l) : lo;
-		rounds++;
-	}
+	size_t lo;
+	int rounds = rounds_to(&l, &m, 1024, 50, &lo);
 	ck_assert_uint_ge(lo, 256);
 	ck_assert_uint_eq(limit_get(&l), 1024);
 	ck_assert_int_le(rounds, 6);
