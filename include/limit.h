@@ -96,6 +96,13 @@ struct limit_opts limit_auto(size_t ceiling, size_t threads);
 /* The limit now (lock-free). */
 size_t limit_get(struct limiter *l);
 
+/* What one of `threads` workers may keep in flight of a limit `lim`: an
+ * even split, but no less than LIMIT_SHARE_MIN (or the whole limit when
+ * smaller), so that a small limit is driven by a few busy workers and the
+ * rest sleep, rather than every worker waking for a handful. */
+#define LIMIT_SHARE_MIN 32
+size_t limit_share(size_t lim, size_t threads);
+
 /* Hand over a batch measured up to now_ms. Returns 1 when the limit
  * changed (then *ch says from what, to what and why; ch may be NULL). */
 int limit_feed(struct limiter *l, double now_ms, const struct limit_batch *b,

@@ -38,7 +38,7 @@ size_t admit_tokens(struct worker *wk, size_t want)
 size_t admit_share(const struct worker *wk)
 {
 	struct crawl *c = wk->c;
-	size_t s = (limit_get(&c->lim) + c->o.threads - 1) / c->o.threads;
+	size_t s = limit_share(limit_get(&c->lim), c->o.threads);
 	return s < wk->window ? s : wk->window;
 }
 

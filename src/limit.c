@@ -175,6 +175,14 @@ size_t limit_get(struct limiter *l)
 	return atomic_load_explicit(&l->cur, memory_order_relaxed);
 }
 
+size_t limit_share(size_t lim, size_t threads)
+{
+	size_t s = threads ? (lim + threads - 1) / threads : lim;
+	if (s < LIMIT_SHARE_MIN)
+		s = lim < LIMIT_SHARE_MIN ? lim : LIMIT_SHARE_MIN;
+	return s;
+}
+
 static size_t window_size(const struct limiter *l)
 {
 	size_t w = (size_t)(l->limit / 4);

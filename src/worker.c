@@ -10,8 +10,8 @@
  *
  * In flight: a transfer needs a token of the crawl's limit (tokens: the
  * atomic `inflight` under limit_get(), taken with a compare-and-swap
- * before the pop) and room in the worker's share, the limit over the
- * threads. A worker starts the
+ * before the pop) and room in the worker's share (limit_share()). A
+ * worker starts the
  * kids it pushes itself, on its next turn; it wakes another worker only
  * when it is at its share with tokens and queued work left over, so extra
  * threads sleep unless the work needs them. Failed transfers that may
