@@ -99,7 +99,8 @@ size_t limit_get(struct limiter *l);
 /* What one of `threads` workers may keep in flight of a limit `lim`: an
  * even split, but no less than LIMIT_SHARE_MIN (or the whole limit when
  * smaller), so that a small limit is driven by a few busy workers and the
- * rest sleep, rather than every worker waking for a handful. */
+ * rest sleep, rather than every worker waking for a handful. (A worker
+ * has slots for the ceiling over the threads, and no more: admit.c.) */
 #define LIMIT_SHARE_MIN 32
 size_t limit_share(size_t lim, size_t threads);
 

@@ -9,13 +9,13 @@
  *
  * In flight: `lim` (limit.c) is the limit over all workers: fixed with
  * -c N, adaptive with -c auto (workers feed it answer times). Its tokens
- * are the atomic `inflight`; a worker's share is the limit over the
- * threads, but no less than 32 (limit_share(): at a small limit a few
- * workers keep busy and the rest sleep). A worker starts the kids it
- * pushes itself, on its next turn; one waiting in fetcher_wait() with
- * room in its share (`hungry`) is woken with fetcher_wakeup(), one at a
- * time, by a worker at its share while tokens and queued work are left
- * over, so threads the work does not need sleep (worker.c, admit.c).
+ * are the atomic `inflight`; a worker's share is limit_share() within
+ * its slots (at a small limit a few keep busy, the rest sleep). A worker
+ * starts the kids it pushes itself, on its next turn; one waiting in
+ * fetcher_wait() with room in its share (`hungry`) is woken with
+ * fetcher_wakeup(), one at a time, by a worker at its share while tokens
+ * and queued work are left over, so threads the work does not need sleep
+ * (worker.c, admit.c).
  *
  * Shared state and what guards it:
  *   q              the work queue (its own mutex); LIFO of struct work
@@ -278,8 +278,9 @@ static size_t start_workers(struct crawl *c)
 		crawl_finish(c, CRAWL_ERROR);
 		return 0;
 	}
-	/* room for the ceiling's share: slots are set up as they are used */
-	size_t win = limit_share(c->lim.o.ceiling, nw);
+	/* room for the ceiling's share, set up as used; no more: a worker
+	 * keeps up to `win` connections, all within the open files (run.c) */
+	size_t win = (c->lim.o.ceiling + nw - 1) / nw;
 	for (ready = 0; ready < nw; ready++) {
 		if (worker_init(c, &c->workers[ready], win, ready + 1) != 0) {
 			worker_free(&c->workers[ready]);
