@@ -39,9 +39,9 @@
  *          GROW_TOL / ratio), once a round trip; slow start ends. When
  *          such cuts have halved the limit (since it last grew) and
  *          answers are no faster than 0.9x those at the first cut, the
- *          slowness is not load (the least
- *          was a lucky window, or the server is that slow at any load, as
- *          with jittered answers): min = avg, and the cuts are undone
+ *          slowness is not load (the least was a lucky window, or the
+ *          server is that slow at any load, as with jittered answers):
+ *          min = avg, and the cuts are undone
  *          (the limit and slow start as they were before the first).
  *          When the halving did make answers faster, it was load, and
  *          the next halving is judged from there (against the first cut
