@@ -416,12 +416,16 @@ static struct fakeapi *wide_api(void)
 }
 
 /* A server that answers 503 past 100 requests in progress: -c auto (the
- * default, starting at LIMIT_INITIAL, 128) draws 503s, cuts its limit,
- * and ends with every comment counted and none failed, the limit under
- * where it began (the fake counts a request from when it reads it, so a
- * client limit a little over 100 may draw no 503 there).
- * (A limit that stayed at 256 would see 60% of its requests refused, and
- * items refused four times fail; at 128, 22%.) */
+ * default, starting at LIMIT_INITIAL, 128) draws 503s, cuts its limit on
+ * them, and ends with every comment counted and none failed, under the
+ * highest limit it tried. (A limit that stayed at 256 would see 60% of
+ * its requests refused, and items refused four times fail; at 128, 22%.)
+ * Not asserted: where the limit starts its cuts from. The fake counts a
+ * request from when it reads it, so on a loaded host the first 100
+ * answers can leave before the last of the 128 connections is made; the
+ * server then refuses nothing, the limiter rightly grows (to 512 in 3 of
+ * 10 runs under ASan with two processors kept busy), and the cuts come
+ * from there. */
 START_TEST(auto_against_capped_server)
 {
 	struct fakeapi *api = wide_api();
@@ -439,16 +443,28 @@ START_TEST(auto_against_capped_server)
 	struct fakeapi_stats st;
 	fakeapi_get_stats(api, &st);
 	ck_assert_uint_gt(st.capped, 0);   /* the cap was met */
-	ck_assert_msg(strstr(r.err, "(overload: "), "no cut logged: %.3000s",
-		      r.err);
+	/* every cut on 503s lowers the limit, and there is one */
+	unsigned cuts = 0;
+	for (const char *p = r.err; (p = strstr(p, "concurrency limit "));
+	     p++) {
+		size_t from, to;
+		char why[16];
+		ck_assert_int_eq(sscanf(p, "concurrency limit %zu -> %zu "
+					"(%15[a-z]", &from, &to, why), 3);
+		if (strcmp(why, "overload") == 0) {
+			ck_assert_msg(to < from, "%.200s", p);
+			cuts++;
+		}
+	}
+	ck_assert_msg(cuts > 0, "no cut logged: %.3000s", r.err);
 	const char *sum = strstr(r.err, "concurrency auto ");
 	size_t lo, hi, settled;
 	ck_assert_msg(sum && sscanf(sum, "concurrency auto %zu-%zu, settled "
 				    "at %zu", &lo, &hi, &settled) == 3,
 		      "no summary: %.3000s", r.err);
-	ck_assert_uint_eq(hi, LIMIT_INITIAL);
-	ck_assert_uint_lt(lo, 110);         /* cut, not just held */
-	ck_assert_uint_lt(settled, LIMIT_INITIAL); /* under the start */
+	ck_assert_uint_le(lo, LIMIT_INITIAL);
+	ck_assert_uint_ge(hi, LIMIT_INITIAL);
+	ck_assert_uint_lt(settled, hi);    /* cut from its peak, and stayed */
 	runbin_result_free(&r);
 	fakeapi_stop(api);
 }
