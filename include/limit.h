@@ -37,7 +37,15 @@ struct limit_batch {
 	size_t inflight_max;     /* the most in flight (all workers) seen when
 	                            starting a request in this batch */
 	size_t blocked;          /* starts refused because the limit was full */
+	size_t unloaded_n;       /* of the n, those with at most
+	                            LIMIT_UNLOADED in flight (all workers)
+	                            when sent and when answered... */
+	double unloaded_ms;      /* ...and the sum of their answer times */
 };
+/* In flight, at a request's start and at its answer, that leaves its
+ * answer time unloaded: a crawl's roots (a --top 5's stories) go and come
+ * back with this few, before their kids come in a burst. */
+#define LIMIT_UNLOADED 8
 
 /* Why the limit last changed. */
 enum limit_why {
@@ -66,6 +74,8 @@ struct limiter {
 	                            none yet */
 	double min_any_lim;      /* the limit when min_any was seen */
 	double last_avg_ms;      /* the last window's mean */
+	size_t unl_n;            /* unloaded answers (above), all run long */
+	double unl_sum_ms;       /* and their answer times */
 	int slow_start;          /* doubling until latency first rises */
 	double hold_until;       /* no second decrease before this time */
 	double overload_at;      /* the limit at the last overload cut */

@@ -43,6 +43,8 @@ struct worker {
 	struct fetcher *f;
 	size_t window;
 	struct work *ctx;         /* window transfer contexts */
+	size_t *ctx_load;         /* for each: in flight when it started
+	                             (-c auto's unloaded answers) */
 	size_t *ctx_free, nctx_free;
 	struct work *popbuf;
 	struct work *pushbuf;

@@ -131,6 +131,7 @@ static void start_work(struct worker *wk, const struct work *w)
 		atomic_fetch_add(&c->fetches, 1);
 	size_t k = wk->ctx_free[--wk->nctx_free];
 	wk->ctx[k] = *w;
+	wk->ctx_load[k] = (size_t)atomic_load(&c->inflight);
 	/* API/item/ is in place: only the id and ".json" are written */
 	snprintf(wk->url + c->prefix_len, 32, "%llu.json",
 		 (unsigned long long)w->id);
@@ -304,13 +305,20 @@ static void handle(struct worker *wk, const struct fetch_done *d)
 	struct crawl *c = wk->c;
 	struct work *slot = d->user;
 	struct work w = *slot;
-	wk->ctx_free[wk->nctx_free++] = (size_t)(slot - wk->ctx);
-	atomic_fetch_sub(&c->inflight, 1);
+	size_t k = (size_t)(slot - wk->ctx);
+	wk->ctx_free[wk->nctx_free++] = k;
+	size_t load = (size_t)atomic_fetch_sub(&c->inflight, 1);
+	if (wk->ctx_load[k] > load)
+		load = wk->ctx_load[k];
 	if (d->err == FETCH_TIMEOUT || d->status == 429 || d->status == 503) {
 		wk->batch.overload++;
 	} else if (d->err == FETCH_OK) {
 		wk->batch.n++;
 		wk->batch.sum_ms += d->answer_ms;
+		if (load <= LIMIT_UNLOADED) {
+			wk->batch.unloaded_n++;
+			wk->batch.unloaded_ms += d->answer_ms;
+		}
 	}
 
 	/* "started +T ms" (since the crawl began) lets a reader line up a
@@ -422,11 +430,13 @@ int worker_init(struct crawl *c, struct worker *wk, size_t window,
 	atomic_init(&wk->hungry, 0);
 	wk->f = fetcher_new(&c->o.fetch, window);
 	wk->ctx = calloc(window, sizeof *wk->ctx);
+	wk->ctx_load = calloc(window, sizeof *wk->ctx_load);
 	wk->ctx_free = calloc(window, sizeof *wk->ctx_free);
 	wk->popbuf = calloc(window, sizeof *wk->popbuf);
 	wk->parser = item_parser_new();
 	wk->url = malloc(c->prefix_len + 32);
-	if (!wk->f || !wk->ctx || !wk->ctx_free || !wk->popbuf ||
+	if (!wk->f || !wk->ctx || !wk->ctx_load || !wk->ctx_free ||
+	    !wk->popbuf ||
 	    !wk->parser || !wk->url)
 		return -1;
 	sprintf(wk->url, "%s/item/", c->o.api);
@@ -459,6 +469,7 @@ void worker_free(struct worker *wk)
 	fetcher_free(wk->f);
 	wk->f = NULL;
 	free(wk->ctx);
+	free(wk->ctx_load);
 	free(wk->ctx_free);
 	free(wk->popbuf);
 	free(wk->pushbuf);

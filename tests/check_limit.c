@@ -256,6 +256,40 @@ START_TEST(no_more_than_the_client_keeps_busy)
 }
 END_TEST
 
+/* At 0 ms on loopback the first window after the burst of starts reads
+ * 10-20 ms (the burst's own connections), and taken as the unloaded time
+ * it made the client's pace look like room for 512 (128 -> 512 -> 64 in
+ * the sweep's slow runs). The roots, started while few were in flight,
+ * answered in 0.3 ms: that is the unloaded time, and 512 is no pace the
+ * client keeps. A server 20 ms away still gets its fourfold step. */
+static size_t after_burst(double unloaded_ms, double burst_ms, int told)
+{
+	struct limiter l;
+	struct limit_opts o = { .initial = 128, .floor = 8,
+				.ceiling = 1024, .cpus = 2 };
+	ck_assert_int_eq(limit_init(&l, &o), 0);
+	struct limit_batch roots = {
+		.n = 5, .sum_ms = 5 * unloaded_ms, .inflight_max = 5,
+		.unloaded_n = told ? 5 : 0,
+		.unloaded_ms = told ? 5 * unloaded_ms : 0 };
+	ck_assert_int_eq(limit_feed(&l, 1, &roots, NULL), 0);
+	struct limit_batch burst = {
+		.n = 27, .sum_ms = 27 * burst_ms, .inflight_max = 128,
+		.blocked = 1 };
+	limit_feed(&l, 1 + burst_ms, &burst, NULL);
+	size_t lim = limit_get(&l);
+	limit_destroy(&l);
+	return lim;
+}
+
+START_TEST(a_burst_is_not_the_unloaded_time)
+{
+	ck_assert_uint_eq(after_burst(0.3, 15, 0), 512);  /* as before */
+	ck_assert_uint_le(after_burst(0.3, 15, 1), 256);
+	ck_assert_uint_eq(after_burst(20, 20, 1), 512);
+}
+END_TEST
+
 /* Jittered answers (5-80 ms, 42 ms on average, at any load): the first
  * window after the burst of starts holds the fastest answers of the burst
  * (16 ms), a least time that no later window comes near. The base is
@@ -551,6 +585,7 @@ int main(void)
 	tcase_add_test(tc, halvings_that_stop_helping_do_not_collapse);
 	tcase_add_test(tc, first_answers_back_are_not_the_base);
 	tcase_add_test(tc, no_more_than_the_client_keeps_busy);
+	tcase_add_test(tc, a_burst_is_not_the_unloaded_time);
 	tcase_add_test(tc, app_limited_holds);
 	tcase_add_test(tc, floor_and_ceiling);
 	tcase_add_test(tc, finds_a_server_cap);
