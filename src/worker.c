@@ -436,8 +436,7 @@ int worker_init(struct crawl *c, struct worker *wk, size_t window,
 	wk->parser = item_parser_new();
 	wk->url = malloc(c->prefix_len + 32);
 	if (!wk->f || !wk->ctx || !wk->ctx_load || !wk->ctx_free ||
-	    !wk->popbuf ||
-	    !wk->parser || !wk->url)
+	    !wk->popbuf || !wk->parser || !wk->url)
 		return -1;
 	sprintf(wk->url, "%s/item/", c->o.api);
 	for (size_t i = 0; i < window; i++)
