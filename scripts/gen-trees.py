@@ -2,6 +2,7 @@
 """gen-trees.py - write Hacker News shaped comment trees as static files.
 
     scripts/gen-trees.py --sizes 2000,1500,1000,500,250 --seed 1 --out DIR
+                         [--rank time|size]
 
 One story per size, each with that many reachable comments (live, deleted
 and dead together), written in the layout of the official API so that any
@@ -26,7 +27,16 @@ Shape of a thread (deterministic for a given seed and size list):
   as deleted only;
 - about 1% of the kids lists point to ids that have no file (the server
   answers `null`: a missing item). They never hang below the deepest
-  comment, so the critical path of the crawl stays depth + 1 item fetches.
+  comment, so the critical path of the crawl stays depth + 1 item fetches;
+- each `kids` list is in time order, newest first half of the time
+  (--rank time, the default), or ranked as the site ranks replies (--rank
+  size): by the size of each kid's subthread times a random factor, so the
+  big subthreads come first but not always in size order. The recorded
+  threads in tests/fixtures rank that way: in the 10 stories there with 50
+  or more comments and 5 or more kids, the deepest subthread (the first
+  of equals) is at place 0-5 of 7-237 kids (0 or 1 in 5 of them, 5 of 8
+  the latest). --rank size writes the same trees (same ids, items and
+  truth.json); only the order of the lists differs.
 
 truth.json holds, per story: comments (live: neither deleted nor dead),
 deleted, dead, missing, reachable, depth (longest chain of reachable comments
@@ -110,6 +120,25 @@ def build_tree(rng, n):
     return parent, level
 
 
+def rank_by_size(rrng, ids, parent, lists):
+    """Orders each kids list in lists as the site ranks replies: by the
+    size of the subthread below each kid times a random factor (lognormal,
+    sigma 0.7), largest first, so big subthreads rank high but not always
+    first. A missing kid counts as a lone comment. rrng is its own
+    generator: the trees and every other field stay as --rank time writes
+    them."""
+    sub = [1] * len(ids)
+    for i in range(len(ids) - 1, -1, -1):    # replies come after parents
+        if parent[i] >= 0:
+            sub[parent[i]] += sub[i]
+    size_of = dict(zip(ids, sub))
+    for k in lists:
+        if len(k) > 1:
+            score = {c: size_of.get(c, 1) * rrng.lognormvariate(0, 0.7)
+                     for c in k}
+            k.sort(key=lambda c: -score[c])
+
+
 def write(path, obj):
     with open(path, "w") as f:
         json.dump(obj, f, separators=(",", ":"), ensure_ascii=False)
@@ -121,6 +150,10 @@ def main():
                     help="comments per story, comma separated")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--rank", choices=("time", "size"), default="time",
+                    help="order of each kids list: time (newest or oldest "
+                    "first, half each; the default) or size (largest "
+                    "subthreads first, with noise, as the site ranks them)")
     a = ap.parse_args()
     try:
         sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
@@ -170,11 +203,15 @@ def main():
             else:
                 root_kids.insert(rng.randint(0, len(root_kids)), mid)
         next_id = max([next_id] + missing) + 10
-        # Kids are listed by rank, not by time: mostly newest-first with
-        # some shuffling.
+        # Kids in time order, half of the lists newest first (the order
+        # since the first bench; it drew from rng, so it stays for the
+        # trees to stay the same); --rank size then ranks them.
         for k in kids + [root_kids]:
             if len(k) > 1 and rng.random() < 0.5:
                 k.reverse()
+        if a.rank == "size":
+            rank_by_size(random.Random(a.seed * 1_000_003 + root), ids,
+                         parent, kids + [root_kids])
         live = deleted = dead = 0
         tstory = t
         for i in range(size):
