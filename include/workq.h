@@ -1,9 +1,13 @@
 /* workq.h — the shared work queue of item ids to fetch.
  * Many producers and consumers: every function is thread-safe. One mutex and
  * one condition variable; consumers wait in a loop; workq_close() is the exit
- * sentinel that wakes every waiter. Last in, first out: the newest (usually
- * deepest) items go first, which keeps the critical path of a tree moving
- * and the queue short. */
+ * sentinel that wakes every waiter.
+ * Order (a binary heap): fetches (tag != 0) first, then the deepest items,
+ * then the lowest rank (the sum of the places among siblings on the path
+ * from the root), then the first pushed. Deepest first keeps every chain
+ * that is under way moving while the wide levels wait, and keeps the queue
+ * short; the API lists `kids` in ranked display order, where the big
+ * subthreads rank high, so among equals the top-ranked go first. */
 #ifndef HNBATCH_WORKQ_H
 #define HNBATCH_WORKQ_H
 
@@ -22,13 +26,23 @@ struct work {
 	uint32_t attempt;   /* 0 for the first try */
 	uint32_t tag;       /* a fetch (crawl_fetch): its tag + 1; 0: an
 	                       item of a root's tree, counted */
+	uint32_t rank;      /* the places among siblings summed along the
+	                       path from the root (saturating): 0 for a root
+	                       and for the first kid of first kids */
+};
+
+/* A queued item and its place in the order (workq.c). */
+struct workq_ent {
+	uint64_t key;       /* smaller goes first */
+	struct work w;
 };
 
 struct workq {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct work *v;     /* guarded by mu: a stack, v[n-1] is next */
+	struct workq_ent *v;  /* guarded by mu: a min-heap on key, v[0] next */
 	size_t n, cap;      /* guarded by mu */
+	uint32_t seq;       /* guarded by mu: pushes so far (wraps) */
 	int closed;         /* guarded by mu */
 	int waiting;        /* guarded by mu: consumers blocked in cv */
 	atomic_size_t len;  /* n, written under mu, read without it */
@@ -40,9 +54,10 @@ void workq_destroy(struct workq *q);
 /* Push n items. Returns 0, or -1 on out of memory (nothing pushed). */
 int workq_push(struct workq *q, const struct work *w, size_t n);
 
-/* Pop up to max items into out. timeout_ms < 0 waits until an item arrives
- * or the queue is closed; 0 never waits. Returns the count (0: nothing, on
- * timeout or because the queue is closed). */
+/* Pop up to max items into out, in the queue's order. timeout_ms < 0
+ * waits until an item arrives or the queue is closed; 0 never waits.
+ * Returns the count (0: nothing, on timeout or because the queue is
+ * closed). */
 size_t workq_pop(struct workq *q, struct work *out, size_t max,
 		 int timeout_ms);
 

@@ -18,7 +18,7 @@
  * (worker.c, admit.c).
  *
  * Shared state and what guards it:
- *   q              the work queue (its own mutex); LIFO of struct work
+ *   q              the work queue (its own mutex); a heap of struct work
  *   roots[i].fan   seen set (own mutex) + items outstanding (atomic)
  *   roots[i] counters   C11 atomics, any worker
  *   roots[i].title/descendants/is_null   written by the one worker that
@@ -295,8 +295,8 @@ static size_t start_workers(struct crawl *c)
 	struct work *w = ready == nw
 		? malloc((c->nroots ? c->nroots : 1) * sizeof *w) : NULL;
 	for (size_t i = 0; w && i < c->nroots; i++)
-		w[c->nroots - 1 - i] = (struct work){ .id = c->roots[i].id,
-						      .root = (uint32_t)i };
+		w[i] = (struct work){ .id = c->roots[i].id,
+				      .root = (uint32_t)i };
 	if (ready == nw && (!w || workq_push(&c->q, w, c->nroots) != 0))
 		crawl_finish(c, CRAWL_ERROR);
 	free(w);

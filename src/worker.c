@@ -211,11 +211,13 @@ static void push_kids(struct worker *wk, const struct work *w,
 	}
 	if (ok < n)
 		crawl_count_failed(c, w->root, FAIL_CAP, n - ok);
-	/* Pushed in reverse, so the first kid is popped first. */
+	/* rank: the queue serves the top-ranked kids first (workq.h) */
 	for (size_t i = 0; i < ok; i++)
-		wk->pushbuf[ok - 1 - i] = (struct work){
+		wk->pushbuf[i] = (struct work){
 			.id = it->kids[i], .parent = node, .root = w->root,
-			.depth = w->depth + 1 };
+			.depth = w->depth + 1,
+			.rank = i < UINT32_MAX - w->rank
+				? w->rank + (uint32_t)i : UINT32_MAX };
 	fanin_add(&r->fan, (int64_t)ok);
 	if (ok && workq_push(&c->q, wk->pushbuf, ok) != 0) {
 		fanin_add(&r->fan, -(int64_t)ok);

@@ -1,7 +1,11 @@
-/* workq.c — LIFO work queue (see workq.h).
+/* workq.c — the work queue, a binary min-heap (order: see workq.h).
  * Locking: every field is guarded by q->mu (`len` mirrors n for readers
  * without it); the condition variable cv is signalled on push (when someone
- * waits) and broadcast on close. */
+ * waits) and broadcast on close.
+ * The key, most significant first: 12 bits of depth, inverted (4095: a
+ * fetch; deeper items than 4094 share the place of 4094), 20 bits of rank
+ * (saturating), 32 bits of push order (it wraps after 2^32 pushes, which
+ * only reorders equals). */
 #include "workq.h"
 
 #include <errno.h>
@@ -37,6 +41,47 @@ void workq_destroy(struct workq *q)
 	q->v = NULL;
 }
 
+enum { DEPTH_BITS = 12, RANK_BITS = 20 };
+
+static uint64_t key_of(const struct work *w, uint32_t seq)
+{
+	const uint64_t dmax = (1u << DEPTH_BITS) - 1;
+	const uint64_t rmax = (1u << RANK_BITS) - 1;
+	uint64_t d = w->tag ? dmax : w->depth < dmax ? w->depth : dmax - 1;
+	uint64_t r = w->rank < rmax ? w->rank : rmax;
+	return ((dmax - d) << (64 - DEPTH_BITS)) | (r << 32) | seq;
+}
+
+static void sift_up(struct workq_ent *v, size_t j, struct workq_ent e)
+{
+	while (j > 0 && v[(j - 1) / 2].key > e.key) {
+		v[j] = v[(j - 1) / 2];
+		j = (j - 1) / 2;
+	}
+	v[j] = e;
+}
+
+/* Removes v[0] from the heap of n entries; returns the new count. */
+static size_t take_top(struct workq_ent *v, size_t n)
+{
+	struct workq_ent last = v[--n];
+	size_t j = 0;
+	for (;;) {
+		size_t c = 2 * j + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && v[c + 1].key < v[c].key)
+			c++;
+		if (v[c].key >= last.key)
+			break;
+		v[j] = v[c];
+		j = c;
+	}
+	if (n > 0)
+		v[j] = last;
+	return n;
+}
+
 int workq_push(struct workq *q, const struct work *w, size_t n)
 {
 	if (n == 0)
@@ -46,7 +91,7 @@ int workq_push(struct workq *q, const struct work *w, size_t n)
 		size_t cap = q->cap ? q->cap : 256;
 		while (cap < q->n + n)
 			cap *= 2;
-		struct work *v = realloc(q->v, cap * sizeof *v);
+		struct workq_ent *v = realloc(q->v, cap * sizeof *v);
 		if (!v) {
 			must(pthread_mutex_unlock(&q->mu));
 			return -1;
@@ -54,8 +99,10 @@ int workq_push(struct workq *q, const struct work *w, size_t n)
 		q->v = v;
 		q->cap = cap;
 	}
-	memcpy(q->v + q->n, w, n * sizeof *w);
-	q->n += n;
+	for (size_t i = 0; i < n; i++) {
+		struct workq_ent e = { key_of(&w[i], q->seq++), w[i] };
+		sift_up(q->v, q->n++, e);
+	}
 	atomic_store_explicit(&q->len, q->n, memory_order_relaxed);
 	if (q->waiting) {
 		if (n > 1)
@@ -86,13 +133,14 @@ size_t workq_pop(struct workq *q, struct work *out, size_t max,
 	}
 	/* q->mu is held here */
 	size_t k = q->n < max ? q->n : max;
-	for (size_t i = 0; i < k; i++)
-		out[i] = q->v[q->n - 1 - i];
-	q->n -= k;
+	for (size_t i = 0; i < k; i++) {
+		out[i] = q->v[0].w;
+		q->n = take_top(q->v, q->n);
+	}
 	atomic_store_explicit(&q->len, q->n, memory_order_relaxed);
 	if (q->cap > 4096 && q->n < q->cap / 8) {
 		size_t cap = q->cap / 2;
-		struct work *v = realloc(q->v, cap * sizeof *v);
+		struct workq_ent *v = realloc(q->v, cap * sizeof *v);
 		if (v) {
 			q->v = v;
 			q->cap = cap;

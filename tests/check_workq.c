@@ -1,4 +1,4 @@
-/* check_workq.c — the work queue: LIFO order, batches, timeouts, close, and
+/* check_workq.c — the work queue: its order, batches, timeouts, close, and
  * many producers and consumers at once (workers record, the test asserts
  * after joining). */
 #include <check.h>
@@ -15,23 +15,55 @@ static struct work W(uint64_t id)
 	return (struct work){ .id = id, .root = 1, .depth = 2, .attempt = 0 };
 }
 
-START_TEST(test_lifo_and_batches)
+static struct work WD(uint64_t id, uint32_t depth, uint32_t rank)
+{
+	return (struct work){ .id = id, .root = 1, .depth = depth,
+			      .rank = rank };
+}
+
+/* Fetches first, then deeper, then lower rank, then first pushed. */
+START_TEST(test_order_and_batches)
 {
 	struct workq q;
 	ck_assert_int_eq(workq_init(&q), 0);
-	struct work in[5] = { W(1), W(2), W(3), W(4), W(5) };
-	ck_assert_int_eq(workq_push(&q, in, 5), 0);
-	ck_assert_uint_eq(workq_len(&q), 5);
+	struct work in[] = { WD(1, 1, 0), WD(2, 3, 5), WD(3, 3, 1),
+			     WD(4, 2, 0), WD(5, 3, 1), WD(6, 0, 0) };
+	ck_assert_int_eq(workq_push(&q, in, 6), 0);
+	struct work fetch = { .id = 7, .tag = 1 };
+	ck_assert_int_eq(workq_push(&q, &fetch, 1), 0);
+	ck_assert_uint_eq(workq_len(&q), 7);
 	struct work out[8];
 	size_t n = workq_pop(&q, out, 2, 0);
 	ck_assert_uint_eq(n, 2);
-	ck_assert_uint_eq(out[0].id, 5);
-	ck_assert_uint_eq(out[1].id, 4);
+	ck_assert_uint_eq(out[0].id, 7);
+	ck_assert_uint_eq(out[0].tag, 1);
+	ck_assert_uint_eq(out[1].id, 3);
 	n = workq_pop(&q, out, 8, 0);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_uint_eq(out[2].id, 1);
-	ck_assert_uint_eq(out[2].depth, 2);
+	ck_assert_uint_eq(n, 5);
+	static const uint64_t expect[] = { 5, 2, 4, 1, 6 };
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(out[i].id, expect[i]);
+	ck_assert_uint_eq(out[1].depth, 3);
+	ck_assert_uint_eq(out[1].rank, 5);
 	ck_assert_uint_eq(workq_pop(&q, out, 8, 0), 0);
+	workq_destroy(&q);
+}
+END_TEST
+
+/* Depth and rank beyond the key's bits saturate: still deeper before
+ * shallower, and equals keep the order they were pushed in. */
+START_TEST(test_saturated_keys)
+{
+	struct workq q;
+	ck_assert_int_eq(workq_init(&q), 0);
+	struct work in[] = { WD(1, 5000, UINT32_MAX), WD(2, 100000, 1u << 25),
+			     WD(3, 4093, 0), WD(4, 4094, 7) };
+	ck_assert_int_eq(workq_push(&q, in, 4), 0);
+	struct work out[4];
+	ck_assert_uint_eq(workq_pop(&q, out, 4, 0), 4);
+	static const uint64_t expect[] = { 4, 1, 2, 3 };
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(out[i].id, expect[i]);
 	workq_destroy(&q);
 }
 END_TEST
@@ -55,22 +87,46 @@ START_TEST(test_timeout_and_close)
 }
 END_TEST
 
+/* 100,000 items of mixed depth and rank, pushed in batches: they come out
+ * in the queue's order, and the heap grows and shrinks on the way. */
 START_TEST(test_grow_and_shrink)
 {
 	struct workq q;
 	ck_assert_int_eq(workq_init(&q), 0);
 	enum { N = 100000 };
-	for (uint64_t i = 1; i <= N; i++) {
-		struct work w = W(i);
-		ck_assert_int_eq(workq_push(&q, &w, 1), 0);
+	uint32_t x = 12345;
+	for (uint64_t i = 1; i <= N;) {
+		struct work b[16];
+		size_t k = 0;
+		for (; k < 16 && i <= N; k++, i++) {
+			x = x * 1103515245u + 12345u;
+			b[k] = WD(i, (x >> 16) % 30, (x >> 8) % 50);
+		}
+		ck_assert_int_eq(workq_push(&q, b, k), 0);
 	}
-	struct work out[256];
-	uint64_t expect = N;
+	struct work out[256], prev = { 0 };
+	uint64_t got = 0;
 	size_t n;
-	while ((n = workq_pop(&q, out, 256, 0)) > 0)
-		for (size_t i = 0; i < n; i++)
-			ck_assert_uint_eq(out[i].id, expect--);
-	ck_assert_uint_eq(expect, 0);
+	while ((n = workq_pop(&q, out, 256, 0)) > 0) {
+		for (size_t i = 0; i < n; i++, got++) {
+			const struct work *w = &out[i];
+			if (got > 0)
+				ck_assert_msg(w->depth < prev.depth ||
+					      (w->depth == prev.depth &&
+					       (w->rank > prev.rank ||
+						(w->rank == prev.rank &&
+						 w->id > prev.id))),
+					      "item %llu (depth %u rank %u) "
+					      "after %llu (%u, %u)",
+					      (unsigned long long)w->id,
+					      w->depth, w->rank,
+					      (unsigned long long)prev.id,
+					      prev.depth, prev.rank);
+			prev = *w;
+		}
+	}
+	ck_assert_uint_eq(got, N);
+	ck_assert_uint_eq(workq_len(&q), 0);
 	workq_destroy(&q);
 }
 END_TEST
@@ -146,7 +202,8 @@ int main(void)
 	Suite *s = suite_create("workq");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_lifo_and_batches);
+	tcase_add_test(tc, test_order_and_batches);
+	tcase_add_test(tc, test_saturated_keys);
 	tcase_add_test(tc, test_timeout_and_close);
 	tcase_add_test(tc, test_grow_and_shrink);
 	tcase_add_test(tc, test_many_threads);
