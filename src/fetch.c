@@ -1,14 +1,15 @@
 /* fetch.c — HTTP transfers on one libcurl multi handle per thread.
  *
- * The only file that includes curl. After curl's 10-at-a-time and
- * http2-download examples, a fetcher owns a multi handle and `window` easy
- * handles ("slots") reused from transfer to transfer, so connection reuse,
- * keep-alive and HTTP/2 multiplexing (CURLOPT_PIPEWAIT) happen inside that
- * multi handle; CURLOPT_PRIVATE leads from an easy handle to its slot.
+ * With fetch_global.c, the only file that includes curl. After curl's
+ * 10-at-a-time and http2-download examples, a fetcher owns a multi handle
+ * and `window` easy handles ("slots") reused from transfer to transfer, so
+ * connection reuse, keep-alive and HTTP/2 multiplexing (CURLOPT_PIPEWAIT)
+ * happen inside that multi handle; CURLOPT_PRIVATE leads from an easy
+ * handle to its slot.
  *
  * Threads: a fetcher is its creator's, but for fetcher_wakeup() (any
  * thread). Connections are never shared between threads; one CURLSH shares
- * the DNS cache and TLS sessions, under `share_mu` (curl's lock callbacks).
+ * the DNS cache and TLS sessions (fetch_global.c).
  *
  * Events: the sockets and the timeout curl asks for (SOCKETFUNCTION,
  * TIMERFUNCTION) go into the fetcher's pollset (pollset.c), and
@@ -17,6 +18,9 @@
  * HTTP/2: connections to a server that multiplexes are capped
  * (CURLMOPT_MAX_HOST_CONNECTIONS) at what the in-flight cap needs; h2conn.c
  * says why, and how each stream's connection is seen (PREREQFUNCTION).
+ *
+ * Process-wide state (curl_global_init, the CURLSH, which CA certificates
+ * to trust) is in fetch_global.c.
  *
  * Bodies go to a struct body (body.c), refused over max_body while they
  * come, as CURLOPT_MAXFILESIZE refuses a Content-Length over it. A stream
@@ -31,6 +35,7 @@
 #include <string.h>
 
 #include "body.h"
+#include "fetch_int.h"
 #include "h2conn.h"
 #include "pollset.h"
 
@@ -91,48 +96,6 @@ static int on_timer(CURLM *m, long timeout_ms, void *arg)
 	return 0;
 }
 
-static CURLSH *share;
-static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
-
-static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
-{
-	(void)h; (void)a; (void)u;
-	pthread_mutex_lock(&share_mu[d]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data d, void *u)
-{
-	(void)h; (void)u;
-	pthread_mutex_unlock(&share_mu[d]);
-}
-
-int fetch_global_init(void)
-{
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		return -1;
-	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-		pthread_mutex_init(&share_mu[i], NULL);
-	share = curl_share_init();
-	if (share) {
-		curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
-		curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-		curl_share_setopt(share, CURLSHOPT_SHARE,
-				  CURL_LOCK_DATA_SSL_SESSION);
-	}
-	return 0;
-}
-
-void fetch_global_cleanup(void)
-{
-	if (share)
-		curl_share_cleanup(share);
-	share = NULL;
-	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-		pthread_mutex_destroy(&share_mu[i]);
-	curl_global_cleanup();
-}
-
 const char *fetch_curl_version(void)
 {
 	return curl_version();
@@ -191,12 +154,9 @@ static int setup_easy(struct fetcher *f, struct slot *s)
 	if (o->connect_timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 				 o->connect_timeout_ms);
-	if (o->cacert)
-		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+	fetch_easy_global(e, o->cacert);
 	if (o->verbose)
 		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-	if (share)
-		curl_easy_setopt(e, CURLOPT_SHARE, share);
 	s->body.max = o->discard_body ? FETCH_DISCARD_KEEP
 		      : o->max_body > 0 ? o->max_body : SIZE_MAX - 1;
 	s->body.discard = o->discard_body;
