@@ -4,7 +4,8 @@
  * sentinel that wakes every waiter.
  * Order (a binary heap): fetches (tag != 0) first, then the deepest items,
  * then the lowest rank (the sum of the places among siblings on the path
- * from the root), then the first pushed. Deepest first keeps every chain
+ * from the root, a place counted from both ends of its list: see
+ * workq_kid_rank), then the first pushed. Deepest first keeps every chain
  * that is under way moving while the wide levels wait, and keeps the queue
  * short; the API lists `kids` in ranked display order, where the big
  * subthreads rank high, so among equals the top-ranked go first. */
@@ -30,6 +31,16 @@ struct work {
 	                       path from the root (saturating): 0 for a root
 	                       and for the first kid of first kids */
 };
+
+/* The rank of kid i of n of an item ranked `parent`: parent + its place,
+ * saturating at UINT32_MAX. The place counts from both ends of the list,
+ * first, last, second, second to last...: 0, 2, 4, ..., 5, 3, 1. The big
+ * subthreads sit at the front of a list in ranked order (the API's: in
+ * the recorded threads the deepest subthread was at place 0-5 of 7-237
+ * kids) and at its back in newest-first order (the oldest comment has had
+ * the longest to draw replies); served from both ends, either order's
+ * big ones go early, at the cost of doubling the ranked order's places. */
+uint32_t workq_kid_rank(uint32_t parent, size_t i, size_t n);
 
 /* A queued item and its place in the order (workq.c). */
 struct workq_ent {

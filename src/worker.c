@@ -216,8 +216,7 @@ static void push_kids(struct worker *wk, const struct work *w,
 		wk->pushbuf[i] = (struct work){
 			.id = it->kids[i], .parent = node, .root = w->root,
 			.depth = w->depth + 1,
-			.rank = i < UINT32_MAX - w->rank
-				? w->rank + (uint32_t)i : UINT32_MAX };
+			.rank = workq_kid_rank(w->rank, i, n) };
 	fanin_add(&r->fan, (int64_t)ok);
 	if (ok && workq_push(&c->q, wk->pushbuf, ok) != 0) {
 		fanin_add(&r->fan, -(int64_t)ok);

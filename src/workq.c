@@ -52,6 +52,14 @@ static uint64_t key_of(const struct work *w, uint32_t seq)
 	return ((dmax - d) << (64 - DEPTH_BITS)) | (r << 32) | seq;
 }
 
+uint32_t workq_kid_rank(uint32_t parent, size_t i, size_t n)
+{
+	size_t back = i < n ? n - 1 - i : 0;
+	uint64_t place = i <= back ? 2 * (uint64_t)i : 2 * (uint64_t)back + 1;
+	return place < (uint64_t)(UINT32_MAX - parent)
+	       ? parent + (uint32_t)place : UINT32_MAX;
+}
+
 static void sift_up(struct workq_ent *v, size_t j, struct workq_ent e)
 {
 	while (j > 0 && v[(j - 1) / 2].key > e.key) {

@@ -50,6 +50,36 @@ START_TEST(test_order_and_batches)
 }
 END_TEST
 
+/* A kid's rank: its parent's plus its place counted from both ends of the
+ * list (first, last, second, ...), every place used once, saturating. */
+START_TEST(test_kid_rank)
+{
+	static const uint32_t five[] = { 0, 2, 4, 3, 1 };
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_uint_eq(workq_kid_rank(10, i, 5), 10 + five[i]);
+	ck_assert_uint_eq(workq_kid_rank(0, 0, 1), 0);
+	ck_assert_uint_eq(workq_kid_rank(0, 1, 2), 1);
+	for (size_t n = 1; n <= 64; n++) {
+		unsigned char seen[64] = { 0 };
+		for (size_t i = 0; i < n; i++) {
+			uint32_t r = workq_kid_rank(0, i, n);
+			ck_assert_uint_lt(r, n);
+			ck_assert_msg(!seen[r]++, "place %u twice of %zu",
+				      (unsigned)r, n);
+		}
+	}
+	/* the last of a long list is second; the sum saturates */
+	ck_assert_uint_eq(workq_kid_rank(0, 999999, 1000000), 1);
+	ck_assert_uint_eq(workq_kid_rank(0, 499999, 1000000), 999998);
+	ck_assert_uint_eq(workq_kid_rank(0, 500000, 1000000), 999999);
+	ck_assert_uint_eq(workq_kid_rank(UINT32_MAX - 1, 0, 3), UINT32_MAX - 1);
+	ck_assert_uint_eq(workq_kid_rank(UINT32_MAX - 1, 1, 3), UINT32_MAX);
+	ck_assert_uint_eq(workq_kid_rank(UINT32_MAX, 2, 3), UINT32_MAX);
+	ck_assert_uint_eq(workq_kid_rank(7, (size_t)1 << 40,
+					 ((size_t)1 << 41) + 1), UINT32_MAX);
+}
+END_TEST
+
 /* Depth and rank beyond the key's bits saturate: still deeper before
  * shallower, and equals keep the order they were pushed in. */
 START_TEST(test_saturated_keys)
@@ -203,6 +233,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_order_and_batches);
+	tcase_add_test(tc, test_kid_rank);
 	tcase_add_test(tc, test_saturated_keys);
 	tcase_add_test(tc, test_timeout_and_close);
 	tcase_add_test(tc, test_grow_and_shrink);
