@@ -290,7 +290,7 @@ static size_t start_workers(struct crawl *c)
 		}
 	}
 	pthread_mutex_lock(&c->mu);
-	c->nworkers = ready;
+	c->nworkers = c->nfree = ready;
 	pthread_mutex_unlock(&c->mu);
 	struct work *w = ready == nw
 		? malloc((c->nroots ? c->nroots : 1) * sizeof *w) : NULL;
@@ -407,10 +407,8 @@ enum crawl_stop crawl_run(struct crawl *c)
 			make_result(c, i, forced);
 	free_orphans(c, ready);
 	pthread_mutex_lock(&c->mu);
-	c->nworkers = 0;
+	c->nworkers = 0;   /* freed in crawl_free, once the results are out */
 	pthread_mutex_unlock(&c->mu);
-	for (size_t i = 0; i < ready; i++)
-		worker_free(&c->workers[i]);
 	return why;
 }
 
@@ -483,6 +481,8 @@ void crawl_free(struct crawl *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->nfree; i++)
+		worker_free(&c->workers[i]);
 	for (size_t i = 0; i < c->nroots; i++) {
 		fanin_destroy(&c->roots[i].fan);
 		pthread_mutex_destroy(&c->roots[i].hot_mu);

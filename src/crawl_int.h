@@ -70,6 +70,8 @@ struct crawl {
 	size_t nworkers;          /* set up workers: written under mu by main
 	                             before they start and after they are
 	                             joined; read by finish() under mu */
+	size_t nfree;             /* workers to free in crawl_free (main):
+	                             closing their connections takes time */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct limiter lim;       /* the limit of requests in flight (its own
