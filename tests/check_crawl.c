@@ -751,6 +751,63 @@ START_TEST(deep_chain)
 }
 END_TEST
 
+/* A wide level, then a long chain: the connections the wide level opened
+ * are closed while the chain runs (fetch.c keep_conns), not all at the
+ * end. WIDE leaves are started at once on as many connections; by the
+ * chain's last request the connections open are down to what one request
+ * at a time keeps (KEEP_MIN), not WIDE. */
+START_TEST(idle_connections_close_in_the_tail)
+{
+	enum { WIDE = 150, CHAIN = 300 };
+	const uint64_t root = 52000000, leaf0 = 52001000, link0 = 52010000;
+	struct fakeapi *api = fakeapi_start();
+	struct runbin_result res;
+	char *kids = malloc((WIDE + 1) * 12), *p = kids, kid[32], idarg[32];
+	size_t n;
+
+	ck_assert_ptr_nonnull(api);
+	ck_assert_ptr_nonnull(kids);
+	p += sprintf(p, "%" PRIu64, link0);
+	for (uint64_t i = 0; i < WIDE; i++) {
+		p += sprintf(p, ",%" PRIu64, leaf0 + i);
+		put_comment(api, leaf0 + i, root, "", "");
+	}
+	for (uint64_t i = 0; i < CHAIN; i++) {
+		snprintf(kid, sizeof kid, "%" PRIu64, link0 + i + 1);
+		put_comment(api, link0 + i, i ? link0 + i - 1 : root,
+			    i + 1 < CHAIN ? kid : "", "");
+	}
+	char *body;
+	ck_assert(asprintf(&body, "{\"by\":\"t\",\"descendants\":%d,\"id\":%"
+			   PRIu64 ",\"kids\":[%s],\"title\":\"Wide, deep\","
+			   "\"type\":\"story\"}", WIDE + CHAIN, root,
+			   kids) > 0);
+	put_body(api, root, body);
+	free(body);
+	snprintf(idarg, sizeof idarg, "%" PRIu64, root);
+	run_jsonl(api, (const char *[]){ "--id", idarg, "--threads", "1",
+					  "-c", "256", NULL }, RUN_MS, &res);
+	struct rec *v = parse_out(&res, &n);
+	ck_assert_msg(n == 1 && v[0].comments == WIDE + CHAIN &&
+		      res.exited && res.status == 0,
+		      "%zu records, %s; stderr: %.1500s", n,
+		      runbin_describe(&res), res.err);
+	struct fakeapi_stats st;
+	fakeapi_get_stats(api, &st);
+	unsigned last = fakeapi_open_at(api, link0 + CHAIN - 1);
+	/* the wide level did open many, and they were closed */
+	ck_assert_msg(st.open_max >= WIDE / 2, "open at most %u",
+		      st.open_max);
+	ck_assert_msg(last <= 16, "%u connections open at the chain's last "
+		      "request (%u at most, %" PRIu64 " in all)", last,
+		      st.open_max, st.connections);
+	free(v);
+	free(kids);
+	runbin_result_free(&res);
+	fakeapi_stop(api);
+}
+END_TEST
+
 /* 20,000 top-level comments; three of them have 12, 11 and 12 replies
  * (the tie goes to the smaller id). */
 START_TEST(wide_story)
@@ -1126,6 +1183,7 @@ static Suite *crawl_suite(void)
 	tcase_add_test(tc, missing_root);
 	tcase_add_test(tc, roots_once);
 	tcase_add_test(tc, top_list);
+	tcase_add_test(tc, idle_connections_close_in_the_tail);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("deep");

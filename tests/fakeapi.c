@@ -518,6 +518,7 @@ static int answer(struct fakeapi *api, struct route *rt, int is_item,
 	const struct fault *f;
 
 	rt->requests++;
+	rt->open_at = api->st.open_now;
 	f = rt->fault ? rt->fault : is_item ? api->def_fault : NULL;
 	if (f)
 		r->f = f->f;
@@ -1242,6 +1243,18 @@ uint64_t fakeapi_requests(struct fakeapi *api, uint64_t id)
 	fa_lock(api);
 	if ((r = item_route(api, id, 0)))
 		n = r->requests;
+	fa_unlock(api);
+	return n;
+}
+
+unsigned fakeapi_open_at(struct fakeapi *api, uint64_t id)
+{
+	struct route *r;
+	unsigned n = 0;
+
+	fa_lock(api);
+	if ((r = item_route(api, id, 0)))
+		n = r->open_at;
 	fa_unlock(api);
 	return n;
 }

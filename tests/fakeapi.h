@@ -165,6 +165,8 @@ void fakeapi_get_stats(struct fakeapi *api, struct fakeapi_stats *st);
 
 /* Requests received for one item id / one list name. */
 uint64_t fakeapi_requests(struct fakeapi *api, uint64_t id);
+/* Connections open (stats' open_now) when item id was last requested. */
+unsigned fakeapi_open_at(struct fakeapi *api, uint64_t id);
 uint64_t fakeapi_list_requests(struct fakeapi *api, const char *name);
 uint64_t fakeapi_total_requests(struct fakeapi *api);
 

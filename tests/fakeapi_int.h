@@ -27,6 +27,7 @@ struct route {
 	struct fault *fault;      /* NULL: none (items: the default applies) */
 	uint32_t len;
 	uint32_t requests;
+	uint32_t open_at;         /* connections open at the last request */
 };
 
 struct timer {
