@@ -67,8 +67,8 @@ struct fetcher {
 	struct h2conn h2;    /* connections an HTTP/2 server needs */
 	long hostconns;      /* CURLMOPT_MAX_HOST_CONNECTIONS set, 0: none */
 	long maxconns;       /* CURLMOPT_MAXCONNECTS set */
-	size_t ended, peak, peak_prev; /* keep_conns: this epoch's ended
-	                        transfers, its most in flight, the last's */
+	size_t ended, peak;  /* keep_conns: this epoch's ended transfers and
+	                        its most in flight */
 };
 
 /* CURLMOPT_SOCKETFUNCTION: what curl wants to watch on socket s. */
@@ -252,13 +252,13 @@ static void set_kind(struct fetcher *f, struct slot *s, fetch_data_fn *fn,
 			 (curl_off_t)(fn || o->discard_body ? 0 : o->max_body));
 }
 
-/* Connections kept: twice the most in flight in this epoch (KEEP_EPOCH
- * ended transfers) and the last, at least KEEP_MIN; up at once, down an
- * epoch late. As a transfer ends, curl closes the oldest idle one while it
- * has more (CURLMOPT_MAXCONNECTS): a crawl's tail closes what the burst
- * opened, not the end of the run (13-26 ms for a thousand). */
-#define KEEP_EPOCH 16
-#define KEEP_MIN 8
+/* Connections kept: twice what is in flight, at once; each epoch of
+ * KEEP_EPOCH ended transfers, a quarter less, but no less than twice its
+ * most in flight and KEEP_MIN. As a transfer ends, curl closes the oldest
+ * idle one while it has more (CURLMOPT_MAXCONNECTS): a crawl's tail closes
+ * what its burst opened, not the end of the run (13-26 ms for a thousand);
+ * a dip of an epoch or two closes few. */
+enum { KEEP_EPOCH = 16, KEEP_MIN = 8 };
 
 static void set_keep(struct fetcher *f, size_t keep)
 {
@@ -280,8 +280,8 @@ static void keep_conns(struct fetcher *f, size_t busy, int ended)
 		set_keep(f, 2 * busy);
 	if (!ended || ++f->ended < KEEP_EPOCH)
 		return;
-	set_keep(f, 2 * (f->peak > f->peak_prev ? f->peak : f->peak_prev));
-	f->peak_prev = f->peak;
+	size_t less = (size_t)f->maxconns - (size_t)f->maxconns / 4;
+	set_keep(f, 2 * f->peak > less ? 2 * f->peak : less);
 	f->peak = busy;
 	f->ended = 0;
 }
