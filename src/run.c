@@ -440,6 +440,7 @@ int run_main(const struct config *cfg)
 		goto out_files;
 
 	status = EXIT_PARTIAL;
+	r.concurrency = fit_fd_limit(cfg);   /* before any thread: fdlimit.h */
 	if (fetch_global_init() != 0) {
 		log_error("cannot initialise libcurl");
 		goto out_files;
@@ -452,7 +453,6 @@ int run_main(const struct config *cfg)
 		status = EXIT_USAGE;
 		goto out_sig;
 	}
-	r.concurrency = fit_fd_limit(cfg);
 	status = cfg->watch ? watching(&r)
 		 : cfg->period_s > 0 ? periodic(&r) : iteration(&r, -1);
 	/* Results and summary are out: now wait for the alerts (bounded by
