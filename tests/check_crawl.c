@@ -188,11 +188,11 @@ static const char *const child_env[] = {
 	"all_proxy", "ALL_PROXY", "HNBATCH_API", NULL
 };
 
-/* Run hnbatch --api URL --format jsonl --no-progress ARGS... */
-static void run_jsonl(struct fakeapi *api, const char *const *args,
-		      int timeout_ms, struct runbin_result *res)
+/* hnbatch's arguments: --api URL --format jsonl --no-progress, generous
+ * timeouts, then ARGS... (argv: room for 64). */
+static void jsonl_argv(struct fakeapi *api, const char *const *args,
+		       const char **argv)
 {
-	const char *argv[64];
 	size_t n = 0;
 
 	argv[n++] = "--api";
@@ -209,11 +209,32 @@ static void run_jsonl(struct fakeapi *api, const char *const *args,
 	for (; *args && n < 63; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
+}
+
+/* Run hnbatch with jsonl_argv's arguments. */
+static void run_jsonl(struct fakeapi *api, const char *const *args,
+		      int timeout_ms, struct runbin_result *res)
+{
+	const char *argv[64];
+
+	jsonl_argv(api, args, argv);
 	ck_assert_msg(runbin_run(argv, NULL, child_env, timeout_ms, res) == 0,
 		      "cannot run %s", runbin_path());
 	ck_assert_msg(!res->timed_out,
 		      "%s did not finish in %d ms; stderr:\n%.3000s",
 		      runbin_path(), timeout_ms, res->err);
+}
+
+/* Start hnbatch with jsonl_argv's arguments (runbin_finish ends it). */
+static struct runbin *start_jsonl(struct fakeapi *api,
+				  const char *const *args)
+{
+	const char *argv[64];
+
+	jsonl_argv(api, args, argv);
+	struct runbin *rb = runbin_start(argv, NULL, child_env);
+	ck_assert_msg(rb != NULL, "cannot start %s", runbin_path());
+	return rb;
 }
 
 /* One parsed jsonl record. */
@@ -638,6 +659,18 @@ static void put_story(struct fakeapi *api, uint64_t id, const char *kids,
 	    "\"Story %" PRIu64 "\",\"type\":\"story\"}", desc, id, kids, id);
 }
 
+/* A story with a kids list too long for put()'s buffer. */
+static void put_long_story(struct fakeapi *api, uint64_t id,
+			   const char *title, const char *kids, int desc)
+{
+	char *body;
+	ck_assert(asprintf(&body, "{\"by\":\"t\",\"descendants\":%d,\"id\":%"
+			   PRIu64 ",\"kids\":[%s],\"title\":\"%s\","
+			   "\"type\":\"story\"}", desc, id, kids, title) > 0);
+	put_body(api, id, body);
+	free(body);
+}
+
 /* A comment; kids "" for none. extra: more fields, e.g. "\"dead\":true," */
 static void put_comment(struct fakeapi *api, uint64_t id, uint64_t parent,
 			const char *kids, const char *extra)
@@ -795,19 +828,10 @@ START_TEST(idle_connections_close_in_the_tail)
 			    i + 1 < CHAIN ? kid : "", "");
 	}
 	ck_assert_int_eq(fakeapi_fault(api, link0, &hold), 0);
-	char *body;
-	ck_assert(asprintf(&body, "{\"by\":\"t\",\"descendants\":%d,\"id\":%"
-			   PRIu64 ",\"kids\":[%s],\"title\":\"Wide, deep\","
-			   "\"type\":\"story\"}", WIDE + CHAIN, root,
-			   kids) > 0);
-	put_body(api, root, body);
-	free(body);
+	put_long_story(api, root, "Wide, deep", kids, WIDE + CHAIN);
 	snprintf(idarg, sizeof idarg, "%" PRIu64, root);
-	const char *args[] = { "--api", fakeapi_url(api), "--format", "jsonl",
-			       "--no-progress", "--threads", "1", "-c", "256",
-			       "--id", idarg, NULL };
-	struct runbin *rb = runbin_start(args, NULL, child_env);
-	ck_assert_ptr_nonnull(rb);
+	struct runbin *rb = start_jsonl(api, (const char *[]){
+		"--threads", "1", "-c", "256", "--id", idarg, NULL });
 	struct wide_gate g = { api, WIDE + 1 };
 	ck_assert_msg(runbin_wait_until(rb, all_held, &g, 20, RUN_MS),
 		      "the wide level was never in flight at once");
@@ -854,11 +878,8 @@ START_TEST(descriptor_table_sized_at_start)
 	struct fakeapi_fault hold = { .delay_ms = 600000 };
 	ck_assert_int_eq(fakeapi_fault(api, root, &hold), 0);
 	snprintf(idarg, sizeof idarg, "%" PRIu64, root);
-	const char *args[] = { "--api", fakeapi_url(api), "--format", "jsonl",
-			       "--no-progress", "--threads", "2", "-c", "1000",
-			       "--id", idarg, NULL };
-	struct runbin *rb = runbin_start(args, NULL, child_env);
-	ck_assert_ptr_nonnull(rb);
+	struct runbin *rb = start_jsonl(api, (const char *[]){
+		"--threads", "2", "-c", "1000", "--id", idarg, NULL });
 	ck_assert_msg(runbin_wait_until(rb, root_asked, api, 50, RUN_MS),
 		      "the root was never asked for");
 	snprintf(path, sizeof path, "/proc/%d/status", (int)runbin_pid(rb));
@@ -911,18 +932,12 @@ START_TEST(wide_story)
 		put_comment(api, root + i, root, h < 3 ? rk : "", "");
 	}
 	ck_assert_uint_eq(next - reply0, REPLIES);
-	char *body;
-	ck_assert(asprintf(&body, "{\"by\":\"t\",\"descendants\":%d,\"id\":%"
-			   PRIu64 ",\"kids\":[%s],\"title\":\"Wide\","
-			   "\"type\":\"story\"}", WIDTH + REPLIES, root,
-			   kids) > 0);
-	put_body(api, root, body);
+	put_long_story(api, root, "Wide", kids, WIDTH + REPLIES);
 	crawl_one(api, root, RUN_MS, &res, &r);
 	expect(&r, &res, WIDTH + REPLIES, 0, 0, 0, 2, "complete", 0);
 	expect_fetches(api, &r, &res, WIDTH + REPLIES + 1);
 	ck_assert_str_eq(r.title, "Wide");
 	ck_assert(r.has_hot && r.hot_id == root + 1 && r.hot_comments == 12);
-	free(body);
 	free(kids);
 	runbin_result_free(&res);
 	fakeapi_stop(api);

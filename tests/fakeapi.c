@@ -1235,28 +1235,27 @@ void fakeapi_get_stats(struct fakeapi *api, struct fakeapi_stats *st)
 	fa_unlock(api);
 }
 
-uint64_t fakeapi_requests(struct fakeapi *api, uint64_t id)
+/* Item id's route's requests (open_at 0) or open_at (1); 0 if none. */
+static uint64_t item_count(struct fakeapi *api, uint64_t id, int open_at)
 {
 	struct route *r;
 	uint64_t n = 0;
 
 	fa_lock(api);
 	if ((r = item_route(api, id, 0)))
-		n = r->requests;
+		n = open_at ? r->open_at : r->requests;
 	fa_unlock(api);
 	return n;
 }
 
+uint64_t fakeapi_requests(struct fakeapi *api, uint64_t id)
+{
+	return item_count(api, id, 0);
+}
+
 unsigned fakeapi_open_at(struct fakeapi *api, uint64_t id)
 {
-	struct route *r;
-	unsigned n = 0;
-
-	fa_lock(api);
-	if ((r = item_route(api, id, 0)))
-		n = r->open_at;
-	fa_unlock(api);
-	return n;
+	return (unsigned)item_count(api, id, 1);
 }
 
 uint64_t fakeapi_list_requests(struct fakeapi *api, const char *name)
