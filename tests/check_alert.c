@@ -1249,6 +1249,62 @@ static int file_has_line(struct runbin *rb, void *arg)
 	return ok;
 }
 
+static int exited(struct runbin *rb, void *arg)
+{
+	(void)arg;
+	return runbin_exited(rb);
+}
+
+/* Read "A B" pids from path (0 for each not there). */
+static void read_pids(const char *path, int *a, int *b)
+{
+	char *text = tu_slurp(path, NULL);
+	*a = *b = 0;
+	if (text)
+		sscanf(text, "%d %d", a, b);
+	free(text);
+}
+
+/* A run over story `id` (3 comments, over --threshold 2) whose alert
+ * command writes the pids it wants checked to a file, written to
+ * FILE.tmp and renamed so that a reader never sees half a line: the tests
+ * of what becomes of a command's processes. */
+struct cmdrun {
+	struct fakeapi *api;
+	char *dir, *pids, *cmd;
+	struct runbin *rb;
+};
+
+/* shell: the command, its three %s the pids file (FILE.tmp, FILE.tmp,
+ * FILE: `echo ... > '%s.tmp'; mv '%s.tmp' '%s'`). */
+static void cmdrun_start(struct cmdrun *t, unsigned id, const char *title,
+			 const char *shell)
+{
+	char ids[16];
+	snprintf(ids, sizeof ids, "%u", id);
+	t->api = fakeapi_start();
+	put_story(t->api, id, title, 3);
+	t->dir = tu_tmpdir("check_alert");
+	t->pids = tu_path(t->dir, "pids");
+	ck_assert_int_ge(asprintf(&t->cmd, shell, t->pids, t->pids, t->pids),
+			 0);
+	const char *args[] = { "--api", fakeapi_url(t->api), "--id", ids,
+			       "--threshold", "2", "--alert-cmd", t->cmd,
+			       NULL };
+	t->rb = runbin_start(args, NULL, NULL);
+	ck_assert_ptr_nonnull(t->rb);
+}
+
+static void cmdrun_end(struct cmdrun *t, struct runbin_result *res)
+{
+	runbin_result_free(res);
+	tu_rm_rf(t->dir);
+	free(t->dir);
+	free(t->pids);
+	free(t->cmd);
+	fakeapi_stop(t->api);
+}
+
 /* Every process a test starts is gone when the test ends: an alert command
  * (its own process group) and what it started in the background outlive a
  * SIGKILLed hnbatch, and runbin kills them (the binary's session) when it
@@ -1256,25 +1312,16 @@ static int file_has_line(struct runbin *rb, void *arg)
  * one. */
 START_TEST(test_no_process_outlives_its_run)
 {
-	struct fakeapi *api = fakeapi_start();
-	put_story(api, 881, "left behind", 3);
-	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
-	     *cmd;
-	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & echo $$ $! > '%s.tmp'; "
-				  "mv '%s.tmp' '%s'; wait", pids, pids, pids),
-			 0);
-	const char *args[] = { "--api", fakeapi_url(api), "--id", "881",
-			       "--threshold", "2", "--alert-cmd", cmd, NULL };
-	struct runbin *rb = runbin_start(args, NULL, NULL);
-	ck_assert_ptr_nonnull(rb);
-	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
-	runbin_kill(rb, SIGKILL);
+	struct cmdrun t;
+	cmdrun_start(&t, 881, "left behind", "sleep 600 & echo $$ $! > "
+		     "'%s.tmp'; mv '%s.tmp' '%s'; wait");
+	int seen = runbin_wait_until(t.rb, file_has_line, t.pids, 20,
+				     TIMEOUT);
+	runbin_kill(t.rb, SIGKILL);
 	struct runbin_result res;
-	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
-	char *text = tu_slurp(pids, NULL);
-	int sh = 0, bg = 0;
-	if (text)
-		sscanf(text, "%d %d", &sh, &bg);
+	ck_assert_int_eq(runbin_finish(t.rb, TIMEOUT, &res), 0);
+	int sh, bg;
+	read_pids(t.pids, &sh, &bg);
 	int gone = sh > 0 && bg > 0 && proc_gone(sh) && proc_gone(bg);
 	if (sh > 0) /* whatever the outcome, none of it outlives the test */
 		kill(sh, SIGKILL);
@@ -1285,65 +1332,31 @@ START_TEST(test_no_process_outlives_its_run)
 	ck_assert_msg(gone, "after runbin_finish: shell %d %s, background "
 		      "%d %s", sh, proc_gone(sh) ? "gone" : "alive", bg,
 		      proc_gone(bg) ? "gone" : "alive");
-	free(text);
-	runbin_result_free(&res);
-	tu_rm_rf(dir);
-	free(dir);
-	free(pids);
-	free(cmd);
-	fakeapi_stop(api);
+	cmdrun_end(&t, &res);
 }
 END_TEST
-
-static int exited(struct runbin *rb, void *arg)
-{
-	(void)arg;
-	return runbin_exited(rb);
-}
-
-/* Read "A B" pids from path. */
-static void read_pids(const char *path, int *a, int *b)
-{
-	char *text = tu_slurp(path, NULL);
-	*a = *b = 0;
-	if (text)
-		sscanf(text, "%d %d", a, b);
-	free(text);
-}
 
 /* hnbatch SIGKILLed while a command runs: the command (its shell) goes
  * with it (PR_SET_PDEATHSIG), it is not left running on its own. Checked
  * before runbin_finish, which would kill it anyway. */
 START_TEST(test_sigkill_takes_command_down)
 {
-	struct fakeapi *api = fakeapi_start();
-	put_story(api, 891, "killed", 3);
-	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
-	     *cmd;
-	ck_assert_int_ge(asprintf(&cmd, "echo $$ > '%s.tmp'; mv '%s.tmp' "
-				  "'%s'; exec sleep 600", pids, pids, pids),
-			 0);
-	const char *args[] = { "--api", fakeapi_url(api), "--id", "891",
-			       "--threshold", "2", "--alert-cmd", cmd, NULL };
-	struct runbin *rb = runbin_start(args, NULL, NULL);
-	ck_assert_ptr_nonnull(rb);
-	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
-	runbin_kill(rb, SIGKILL);
-	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	struct cmdrun t;
+	cmdrun_start(&t, 891, "killed", "echo $$ > '%s.tmp'; mv '%s.tmp' "
+		     "'%s'; exec sleep 600");
+	int seen = runbin_wait_until(t.rb, file_has_line, t.pids, 20,
+				     TIMEOUT);
+	runbin_kill(t.rb, SIGKILL);
+	int dead = runbin_wait_until(t.rb, exited, NULL, 20, TIMEOUT);
 	int sh, none;
-	read_pids(pids, &sh, &none);
+	read_pids(t.pids, &sh, &none);
 	int gone = sh > 0 && wait_gone(sh, 5000);
 	struct runbin_result res;
-	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_int_eq(runbin_finish(t.rb, TIMEOUT, &res), 0);
 	ck_assert_msg(seen && dead && sh > 0, "not started or not killed: %s",
 		      res.err);
 	ck_assert_msg(gone, "the command (pid %d) outlived hnbatch", sh);
-	runbin_result_free(&res);
-	tu_rm_rf(dir);
-	free(dir);
-	free(pids);
-	free(cmd);
-	fakeapi_stop(api);
+	cmdrun_end(&t, &res);
 }
 END_TEST
 
@@ -1351,28 +1364,21 @@ END_TEST
  * background child included) are killed first. */
 START_TEST(test_second_signal_kills_commands)
 {
-	struct fakeapi *api = fakeapi_start();
-	put_story(api, 892, "second signal", 3);
-	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
-	     *cmd;
-	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & echo $$ $! > '%s.tmp'; "
-				  "mv '%s.tmp' '%s'; wait", pids, pids, pids),
-			 0);
-	const char *args[] = { "--api", fakeapi_url(api), "--id", "892",
-			       "--threshold", "2", "--alert-cmd", cmd, NULL };
-	struct runbin *rb = runbin_start(args, NULL, NULL);
-	ck_assert_ptr_nonnull(rb);
-	int seen = runbin_wait_until(rb, file_has_line, pids, 20, TIMEOUT);
-	runbin_kill(rb, SIGINT);
-	int first = runbin_wait_stderr(rb, "SIGINT: stopping", TIMEOUT);
-	runbin_kill(rb, SIGINT);
-	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	struct cmdrun t;
+	cmdrun_start(&t, 892, "second signal", "sleep 600 & echo $$ $! > "
+		     "'%s.tmp'; mv '%s.tmp' '%s'; wait");
+	int seen = runbin_wait_until(t.rb, file_has_line, t.pids, 20,
+				     TIMEOUT);
+	runbin_kill(t.rb, SIGINT);
+	int first = runbin_wait_stderr(t.rb, "SIGINT: stopping", TIMEOUT);
+	runbin_kill(t.rb, SIGINT);
+	int dead = runbin_wait_until(t.rb, exited, NULL, 20, TIMEOUT);
 	int sh, bg;
-	read_pids(pids, &sh, &bg);
+	read_pids(t.pids, &sh, &bg);
 	int gone = sh > 0 && bg > 0 && wait_gone(sh, 5000) &&
 		   wait_gone(bg, 5000);
 	struct runbin_result res;
-	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_int_eq(runbin_finish(t.rb, TIMEOUT, &res), 0);
 	ck_assert_msg(seen && first && dead && bg > 0, "%s: %s",
 		      runbin_describe(&res), res.err);
 	ck_assert_msg(res.exited && res.status == 130, "%s: %s",
@@ -1380,12 +1386,7 @@ START_TEST(test_second_signal_kills_commands)
 	ck_assert_msg(gone, "after the second signal: shell %d %s, "
 		      "background %d %s", sh, proc_gone(sh) ? "gone" : "alive",
 		      bg, proc_gone(bg) ? "gone" : "alive");
-	runbin_result_free(&res);
-	tu_rm_rf(dir);
-	free(dir);
-	free(pids);
-	free(cmd);
-	fakeapi_stop(api);
+	cmdrun_end(&t, &res);
 }
 END_TEST
 
@@ -1396,20 +1397,12 @@ END_TEST
  * session would kill the first anyway (and cannot find the second). */
 START_TEST(test_command_leftovers_killed_at_exit)
 {
-	struct fakeapi *api = fakeapi_start();
-	put_story(api, 893, "leftovers", 3);
-	char *dir = tu_tmpdir("check_alert"), *pids = tu_path(dir, "pids"),
-	     *cmd;
-	ck_assert_int_ge(asprintf(&cmd, "sleep 600 & a=$!; setsid sleep 600 & "
-				  "echo $a $! > '%s.tmp'; mv '%s.tmp' '%s'",
-				  pids, pids, pids), 0);
-	const char *args[] = { "--api", fakeapi_url(api), "--id", "893",
-			       "--threshold", "2", "--alert-cmd", cmd, NULL };
-	struct runbin *rb = runbin_start(args, NULL, NULL);
-	ck_assert_ptr_nonnull(rb);
-	int dead = runbin_wait_until(rb, exited, NULL, 20, TIMEOUT);
+	struct cmdrun t;
+	cmdrun_start(&t, 893, "leftovers", "sleep 600 & a=$!; setsid sleep "
+		     "600 & echo $a $! > '%s.tmp'; mv '%s.tmp' '%s'");
+	int dead = runbin_wait_until(t.rb, exited, NULL, 20, TIMEOUT);
 	int bg, escaped;
-	read_pids(pids, &bg, &escaped);
+	read_pids(t.pids, &bg, &escaped);
 	int gone_bg = bg > 0 && proc_gone(bg);
 	int gone_esc = escaped > 0 && proc_gone(escaped);
 	if (bg > 0) /* whatever the outcome, none of it outlives the test */
@@ -1417,18 +1410,13 @@ START_TEST(test_command_leftovers_killed_at_exit)
 	if (escaped > 0)
 		kill(escaped, SIGKILL);
 	struct runbin_result res;
-	ck_assert_int_eq(runbin_finish(rb, TIMEOUT, &res), 0);
+	ck_assert_int_eq(runbin_finish(t.rb, TIMEOUT, &res), 0);
 	ck_assert_msg(dead && res.exited && res.status == 0 && bg > 0 &&
 		      escaped > 0, "%s: %s", runbin_describe(&res), res.err);
 	ck_assert_msg(gone_bg && gone_esc, "at hnbatch's exit: background "
 		      "%d %s, setsid %d %s", bg, gone_bg ? "gone" : "alive",
 		      escaped, gone_esc ? "gone" : "alive");
-	runbin_result_free(&res);
-	tu_rm_rf(dir);
-	free(dir);
-	free(pids);
-	free(cmd);
-	fakeapi_stop(api);
+	cmdrun_end(&t, &res);
 }
 END_TEST
 
