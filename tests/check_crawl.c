@@ -13,13 +13,13 @@
 #include "runbin.h"
 
 #include <check.h>
-#include <sys/resource.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "testutil.h"
 
@@ -837,8 +837,8 @@ START_TEST(idle_connections_close_in_the_tail)
 		      "the wide level was never in flight at once");
 	fakeapi_release(api);   /* the held ones; the chain's rest is not */
 	ck_assert_int_eq(runbin_finish(rb, RUN_MS, &res), 0);
-	ck_assert_msg(res.exited && res.status == 0 &&
-		      strstr(res.out, "\"comments\":450"),
+	snprintf(kid, sizeof kid, "\"comments\":%d,", WIDE + CHAIN);
+	ck_assert_msg(res.exited && res.status == 0 && strstr(res.out, kid),
 		      "%s; stdout: %.500s; stderr: %.1500s",
 		      runbin_describe(&res), res.out, res.err);
 	struct fakeapi_stats st;
@@ -854,11 +854,16 @@ START_TEST(idle_connections_close_in_the_tail)
 }
 END_TEST
 
-static int root_asked(struct runbin *rb, void *arg)
+struct asked {
+	struct fakeapi *api;
+	uint64_t id;
+};
+
+static int was_asked(struct runbin *rb, void *arg)
 {
 	(void)rb;
-	struct fakeapi *api = arg;
-	return fakeapi_requests(api, 53000000) > 0;
+	const struct asked *a = arg;
+	return fakeapi_requests(a->api, a->id) > 0;
 }
 
 /* The descriptor table is grown to what -c needs before any thread starts
@@ -880,7 +885,8 @@ START_TEST(descriptor_table_sized_at_start)
 	snprintf(idarg, sizeof idarg, "%" PRIu64, root);
 	struct runbin *rb = start_jsonl(api, (const char *[]){
 		"--threads", "2", "-c", "1000", "--id", idarg, NULL });
-	ck_assert_msg(runbin_wait_until(rb, root_asked, api, 50, RUN_MS),
+	struct asked a = { api, root };
+	ck_assert_msg(runbin_wait_until(rb, was_asked, &a, 50, RUN_MS),
 		      "the root was never asked for");
 	snprintf(path, sizeof path, "/proc/%d/status", (int)runbin_pid(rb));
 	FILE *f = fopen(path, "r");
